@@ -1,0 +1,40 @@
+// Package crl keeps a mount's certificate store and revocation records,
+// builds its CRLs (complete and delta) and answers OCSP, and tidies.
+//
+// crl knows issuers only through IssuerSource, which ca implements, so the
+// dependency points from ca to crl and never back.
+package crl
+
+import (
+	"crypto"
+	"crypto/x509"
+	"time"
+
+	"pkid/storage"
+)
+
+// Issuer is what crl needs to know of one issuer of the mount.
+type Issuer struct {
+	ID   string
+	Name string
+	Cert *x509.Certificate
+	// KeyID is the linked key's ID; "" for a keyless issuer.
+	KeyID string
+	// Signer is the issuer's private key; nil for a keyless issuer.
+	Signer crypto.Signer
+	// CRLSigning and OCSPSigning report the issuer's usages.
+	CRLSigning  bool
+	OCSPSigning bool
+	// Revoked issuers keep signing CRLs but appear on their parents' CRLs.
+	Revoked   bool
+	RevokedAt time.Time
+	// SignatureAlgorithm signs CRLs; zero means "pick from the key".
+	SignatureAlgorithm x509.SignatureAlgorithm
+}
+
+// IssuerSource lists a mount's issuers. ca.Authority implements it.
+type IssuerSource interface {
+	// Issuers returns every issuer of the mount and the default issuer's ID
+	// ("" when none), read within tx.
+	Issuers(tx storage.Tx) (issuers []Issuer, defaultID string, err error)
+}
