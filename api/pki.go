@@ -1,0 +1,58 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"pkid/ca"
+	"pkid/clock"
+	"pkid/crl"
+	"pkid/roles"
+	"pkid/storage"
+)
+
+// pkiBackend serves one PKI mount. Its routes are spread over the pki_*.go
+// files by concern: CA hierarchy, roles, issuance, revocation.
+type pkiBackend struct {
+	space *storage.Space
+	clock clock.Clock
+	rand  io.Reader
+	log   *slog.Logger
+	ca    *ca.Authority
+	roles *roles.Store
+	crl   *crl.Manager
+}
+
+func newPKIBackend(space *storage.Space, clk clock.Clock, rnd io.Reader, log *slog.Logger) (*pkiBackend, error) {
+	auth, err := ca.New(ca.Config{Space: space, Clock: clk, Rand: rnd, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("pki backend: %w", err)
+	}
+	mgr, err := crl.New(crl.Config{Space: space, Clock: clk, Rand: rnd, Logger: log, Issuers: auth})
+	if err != nil {
+		return nil, fmt.Errorf("pki backend: %w", err)
+	}
+	auth.SetCRL(mgr)
+	return &pkiBackend{
+		space: space, clock: clk, rand: rnd, log: log,
+		ca: auth, roles: roles.NewStore(space), crl: mgr,
+	}, nil
+}
+
+// routes lists the backend's routes. Order matters where patterns overlap:
+// gorilla/mux takes the first match, so the fixed cert/ca and cert/crl paths
+// come before cert/{serial}.
+func (b *pkiBackend) routes() []Route {
+	var rs []Route
+	rs = append(rs, b.caRoutes()...)
+	rs = append(rs, b.crlRoutes()...)
+	rs = append(rs, b.roleRoutes()...)
+	rs = append(rs, b.issueRoutes()...)
+	return rs
+}
+
+func (b *pkiBackend) periodic(ctx context.Context) { b.crl.Periodic(ctx) }
+
+func (b *pkiBackend) close() { b.crl.Close() }

@@ -1,0 +1,3 @@
+package api
+
+func (b *pkiBackend) issueRoutes() []Route { return nil }
