@@ -56,3 +56,18 @@ func (b *pkiBackend) routes() []Route {
 func (b *pkiBackend) periodic(ctx context.Context) { b.crl.Periodic(ctx) }
 
 func (b *pkiBackend) close() { b.crl.Close() }
+
+// pkiUnauthenticated are the PKI paths that need no token (spec §1.8).
+var pkiUnauthenticated = []string{
+	"cert/*", "ca", "ca/pem", "ca_chain", "crl", "crl/pem", "crl/delta", "crl/delta/pem",
+	"issuer/+/crl", "issuer/+/crl/der", "issuer/+/crl/pem",
+	"issuer/+/crl/delta", "issuer/+/crl/delta/der", "issuer/+/crl/delta/pem",
+	"issuer/+/pem", "issuer/+/der", "issuer/+/json", "issuers/", "issuers",
+	"ocsp", "ocsp/*",
+}
+
+// pkiSudo are the PKI "root paths" that need sudo (spec §1.2).
+var pkiSudo = []string{"root", "root/sign-self-issued"}
+
+func (b *pkiBackend) unauthenticatedPaths() []string { return pkiUnauthenticated }
+func (b *pkiBackend) sudoPaths() []string            { return pkiSudo }

@@ -31,6 +31,9 @@ const (
 	Conflict
 	// TooLarge is a request body over the limit: 413.
 	TooLarge
+	// Unsupported415 is a body of a media type the path does not take
+	// (PATCH without merge-patch JSON): 415.
+	Unsupported415
 )
 
 var kindNames = map[Kind]string{
@@ -42,6 +45,7 @@ var kindNames = map[Kind]string{
 	VaultInternal:    "internal error",
 	Conflict:         "conflict",
 	TooLarge:         "request too large",
+	Unsupported415:   "unsupported media type",
 }
 
 func (k Kind) Error() string { return kindNames[k] }

@@ -1,11 +1,217 @@
 package main
 
 import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"pkid/api"
+	"pkid/storage"
 )
 
+type serverFlags struct {
+	dev         bool
+	devListen   string
+	devRootID   string
+	data        string
+	listen      string
+	tlsCert     string
+	tlsKey      string
+	logFormat   string
+	logLevel    string
+	version     string
+	defaultTTL  time.Duration
+	maxTTL      time.Duration
+	maxRequest  int64
+	lockTimeout time.Duration
+}
+
+func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
+	f := &serverFlags{}
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&f.dev, "dev", false, "run a dev server: data in a fresh temporary folder (or -data), root token printed")
+	fs.StringVar(&f.devListen, "dev-listen-address", "127.0.0.1:8200", "address a dev server listens on")
+	fs.StringVar(&f.devRootID, "dev-root-token-id", "", "root token of a dev server (default: random)")
+	fs.StringVar(&f.data, "data", "", "data folder (required without -dev)")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8200", "address to listen on")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&f.version, "vault-version", api.DefaultVaultVersion, "Vault version reported to clients")
+	fs.DurationVar(&f.defaultTTL, "default-lease-ttl", 0, "system default lease TTL (default 768h)")
+	fs.DurationVar(&f.maxTTL, "max-lease-ttl", 0, "system max lease TTL (default 768h)")
+	fs.Int64Var(&f.maxRequest, "max-request-size", 0, "request body limit in bytes (default 32 MiB)")
+	fs.DurationVar(&f.lockTimeout, "lock-timeout", time.Second, "how long to wait for the data folder's lock")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if !f.dev && f.data == "" {
+		return nil, errors.New("-data DIR is required (or use -dev for a throwaway dev server)")
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return nil, errors.New("-tls-cert and -tls-key go together")
+	}
+	return f, nil
+}
+
+func newLogger(f *serverFlags, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("bad -log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("bad -log-format %q: want text or json", f.logFormat)
+}
+
 func runServer(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "server: not implemented yet")
-	return 1
+	f, err := parseServerFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "pkid server:", err)
+		return 2
+	}
+	log, err := newLogger(f, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "pkid server:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, f, log, stdout); err != nil {
+		fmt.Fprintln(stderr, "pkid server:", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the server until ctx ends, then drains in-flight requests and
+// closes the store cleanly.
+func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writer) error {
+	dataDir, cleanup, err := dataFolder(f)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	store, err := storage.Open(filepath.Join(dataDir, "pkid.db"), storage.Options{LockTimeout: f.lockTimeout})
+	if errors.Is(err, storage.ErrLocked) {
+		return fmt.Errorf("data folder %s is in use by another pkid process (its lock was not released within %s)", dataDir, f.lockTimeout)
+	}
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	srv, err := api.New(api.Config{
+		Store: store, Logger: log, Version: f.version, DefaultLeaseTTL: f.defaultTTL,
+		MaxLeaseTTL: f.maxTTL, MaxRequestSize: f.maxRequest,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	rootToken, err := srv.InitRootToken(f.devRootID)
+	if err != nil {
+		return err
+	}
+	addr := f.listen
+	if f.dev {
+		addr = f.devListen
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if f.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load TLS key pair: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
+	hs := &http.Server{
+		Handler: srv, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 1 << 20,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	printBanner(stdout, f, scheme+"://"+ln.Addr().String(), dataDir, rootToken)
+	log.Info("pkid listening", "addr", ln.Addr().String(), "data", dataDir, "dev", f.dev)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutCtx); err != nil {
+		log.Warn("shutdown", "error", err)
+	}
+	return nil
+}
+
+// dataFolder returns the folder to keep data in: -data, or for a dev server
+// without it a fresh temporary folder removed at exit.
+func dataFolder(f *serverFlags) (string, func(), error) {
+	if f.data != "" {
+		if err := os.MkdirAll(f.data, 0o700); err != nil {
+			return "", nil, fmt.Errorf("create data folder: %w", err)
+		}
+		return f.data, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "pkid-dev-")
+	if err != nil {
+		return "", nil, fmt.Errorf("create dev data folder: %w", err)
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
+func printBanner(w io.Writer, f *serverFlags, addr, dataDir, rootToken string) {
+	mode := "persistent"
+	if f.dev {
+		mode = "dev"
+	}
+	fmt.Fprintf(w, "==> pkid %s server started (Vault API %s) at %s\n", mode, f.version, addr)
+	fmt.Fprintf(w, "    data: %s\n\n", dataDir)
+	if f.dev {
+		fmt.Fprintln(w, "WARNING! dev mode is enabled! The data folder is temporary unless -data was given.")
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "You may need to set the following environment variables:")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "    $ export VAULT_ADDR='%s'\n", addr)
+	if rootToken != "" {
+		fmt.Fprintf(w, "    $ export VAULT_TOKEN='%s'\n\n", rootToken)
+		fmt.Fprintf(w, "Root Token: %s\n", rootToken)
+		if !f.dev {
+			fmt.Fprintln(w, "\nThis root token is shown once: pkid stores only its hash.")
+		}
+	}
+	fmt.Fprintln(w)
 }

@@ -1,0 +1,380 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+
+	"pkid/api/token"
+	"pkid/errs"
+)
+
+// maxPathLength bounds the logical path. Vault (OpenBao) spends time square
+// in a segment's length on long paths (spec Appendix E); pkid refuses them.
+const maxPathLength = 16 << 10
+
+// ServeHTTP is the whole request pipeline: parse, authenticate, route,
+// handle, render.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID, err := newUUID(s.rand)
+	if err != nil {
+		reqID = "00000000-0000-4000-8000-000000000000"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Request-Id", reqID)
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic in handler", "request_id", reqID, "method", r.Method,
+				"path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			writeErrors(w, http.StatusInternalServerError, []string{"internal error"})
+		}
+	}()
+	if redirectUnclean(w, r) {
+		return
+	}
+	logical, ok := strings.CutPrefix(r.URL.Path, "/v1/")
+	if !ok {
+		writeErrors(w, http.StatusNotFound, []string{})
+		return
+	}
+	if len(logical) > maxPathLength {
+		writeErrors(w, http.StatusRequestURITooLong, []string{"request path too long"})
+		return
+	}
+	op, status := operationOf(r)
+	if status != 0 {
+		writeErrors(w, status, []string{})
+		return
+	}
+	data, body, err := s.readData(w, r, op)
+	if err != nil {
+		writeErrors(w, statusOf(err), errorMessages(err, false))
+		return
+	}
+	if op == OpList && !strings.HasSuffix(logical, "/") {
+		logical += "/"
+	}
+	s.dispatch(w, r, &Request{Op: op, Data: data, Body: body, HTTP: r}, logical, reqID)
+}
+
+// redirectUnclean answers a path with "..", "//" or "./" segments with a
+// 307 to its clean form, as Vault does (spec Appendix E).
+func redirectUnclean(w http.ResponseWriter, r *http.Request) bool {
+	p := r.URL.Path
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean == p {
+		return false
+	}
+	u := *r.URL
+	u.Path = clean
+	u.RawPath = ""
+	http.Redirect(w, r, u.String(), http.StatusTemporaryRedirect)
+	return true
+}
+
+// operationOf maps the HTTP method (and ?list=) to an operation, or to the
+// status Vault answers with an empty error list.
+func operationOf(r *http.Request) (Operation, int) {
+	switch r.Method {
+	case http.MethodGet:
+		if v, ok := r.URL.Query()["list"]; ok {
+			list, err := strconv.ParseBool(v[0])
+			if err != nil {
+				return "", http.StatusBadRequest
+			}
+			if list {
+				return OpList, 0
+			}
+		}
+		return OpRead, 0
+	case "LIST":
+		return OpList, 0
+	case http.MethodPost, http.MethodPut:
+		return OpUpdate, 0
+	case http.MethodDelete:
+		return OpDelete, 0
+	case http.MethodPatch:
+		return OpPatch, 0
+	case http.MethodHead:
+		return OpHeader, 0
+	}
+	return "", http.StatusMethodNotAllowed
+}
+
+// readData turns the query (reads, lists, deletes) or the body (writes)
+// into request data (spec §1.3–1.4).
+func (s *Server) readData(w http.ResponseWriter, r *http.Request, op Operation) (map[string]any, []byte, error) {
+	switch op {
+	case OpRead, OpList, OpDelete, OpHeader:
+		data := map[string]any{}
+		for k, vs := range r.URL.Query() {
+			if k == "list" || k == "help" {
+				continue
+			}
+			if len(vs) == 1 {
+				data[k] = vs[0]
+			} else {
+				list := make([]any, len(vs))
+				for i, v := range vs {
+					list[i] = v
+				}
+				data[k] = list
+			}
+		}
+		return data, nil, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestSize))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, nil, errs.Newf(errs.TooLarge, "http: request body too large")
+		}
+		return nil, nil, errs.Invalidf("failed to read request body: %v", err)
+	}
+	if op == OpPatch {
+		ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || ct != "application/merge-patch+json" {
+			return nil, nil, errs.Newf(errs.Unsupported415,
+				"PATCH requires Content-Type application/merge-patch+json, provided %s", ct)
+		}
+	}
+	data, err := parseBody(r.Header.Get("Content-Type"), body)
+	return data, body, err
+}
+
+// parseBody decodes a write's body: a form when the content type says so
+// and the body does not look like JSON, JSON (numbers kept exact) otherwise.
+func parseBody(contentType string, body []byte) (map[string]any, error) {
+	trimmed := bytes.TrimSpace(body)
+	ct, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case ct == "application/ocsp-request":
+		return map[string]any{}, nil
+	case len(trimmed) == 0:
+		return map[string]any{}, nil
+	case ct == "application/x-www-form-urlencoded" && trimmed[0] != '{' && trimmed[0] != '[':
+		vals, err := url.ParseQuery(string(trimmed))
+		if err != nil {
+			return nil, errs.Invalidf("failed to parse form input: %v", err)
+		}
+		data := make(map[string]any, len(vals))
+		for k, vs := range vals {
+			data[k] = strings.Join(vs, ",")
+		}
+		return data, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	var data map[string]any
+	if err := dec.Decode(&data); err != nil {
+		return nil, errs.Invalidf("failed to decode JSON input: %v", err)
+	}
+	if dec.More() {
+		return nil, errs.Invalidf("failed to decode JSON input: extra data after the JSON object")
+	}
+	if data == nil {
+		data = map[string]any{} // a "null" body, as `vault write -f` sends
+	}
+	return data, nil
+}
+
+// dispatch authenticates, routes and runs a parsed request.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *Request, logical, reqID string) {
+	m := s.lookupMount(logical)
+	var rel, matchPath string
+	var route *Route
+	var vars map[string]string
+	unauth := false
+	if m != nil {
+		rel = strings.TrimPrefix(logical, m.entry.Path)
+		if logical+"/" == m.entry.Path {
+			rel = ""
+		}
+		matchPath = rel
+		if req.Op == OpList {
+			matchPath = strings.TrimSuffix(rel, "/")
+		}
+		route, vars = m.table.match(matchPath)
+		unauth = matchSpecial(m.table.unauth, rel) || (route != nil && route.Unauthenticated)
+	}
+	tok, err := s.authenticate(r, logical, req.Op, m, rel, unauth)
+	if err != nil {
+		writeErrors(w, statusOf(err), errorMessages(err, false))
+		return
+	}
+	if tok != nil {
+		req.Token = tokenInfo(tok)
+	}
+	authenticated := !unauth
+	if m == nil {
+		s.writeError(w, errNoRoute(logical), authenticated)
+		return
+	}
+	if route == nil {
+		s.writeError(w, errUnsupportedPath, authenticated)
+		return
+	}
+	h, ok := route.Operations[req.Op]
+	if !ok {
+		s.writeError(w, errUnsupportedOperation, authenticated)
+		return
+	}
+	req.Path, req.Vars = rel, vars
+	req.Mount = s.mountInfo(&m.entry)
+	replaced := applyVars(req.Data, vars)
+	resp, err := s.call(r, h, req, reqID)
+	if err != nil {
+		if errs.KindOf(err) == errs.Unknown {
+			s.log.Error("request failed", "request_id", reqID, "path", logical, "op", req.Op, "error", err)
+		}
+		s.writeError(w, err, authenticated)
+		return
+	}
+	if resp != nil {
+		resp.Warnings = append(resp.Warnings, paramWarnings(req, replaced)...)
+	}
+	s.writeResponse(w, req.Op, m.entry, resp, reqID, sysInjected(logical))
+}
+
+// call runs a handler, turning a panic into a logged internal error so one
+// bad request never takes the server down.
+func (s *Server) call(r *http.Request, h HandlerFunc, req *Request, reqID string) (resp *Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in handler", "request_id", reqID, "path", r.URL.Path,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			resp, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return h(r.Context(), req)
+}
+
+// applyVars writes path captures over body keys and returns the names of
+// keys whose sent value was replaced.
+func applyVars(data map[string]any, vars map[string]string) []string {
+	var replaced []string
+	for k, v := range vars {
+		if old, ok := data[k]; ok && old != nil {
+			if s, isStr := old.(string); !isStr || s != v {
+				replaced = append(replaced, k)
+			}
+		}
+		data[k] = v
+	}
+	sort.Strings(replaced)
+	return replaced
+}
+
+func paramWarnings(req *Request, replaced []string) []string {
+	var ws []string
+	if len(replaced) > 0 {
+		ws = append(ws, fmt.Sprintf("Endpoint replaced the value of these parameters with the values captured from the endpoint's path: %v", replaced))
+	}
+	unknown := req.unknown
+	if !req.decoded {
+		// A handler that decoded nothing knows no keys but its captures.
+		for k := range req.Data {
+			if _, isVar := req.Vars[k]; !isVar {
+				unknown = append(unknown, k)
+			}
+		}
+		sort.Strings(unknown)
+	}
+	if len(unknown) > 0 && req.Op != OpRead && req.Op != OpList {
+		ws = append(ws, fmt.Sprintf("Endpoint ignored these unrecognized parameters: %v", unknown))
+	}
+	return ws
+}
+
+// authenticate finds the caller's token. On authenticated paths a missing
+// or bad token is refused and the token's policies must allow the request;
+// on unauthenticated paths a token is looked up best-effort.
+func (s *Server) authenticate(r *http.Request, logical string, op Operation, m *mount, rel string, unauth bool) (*token.Entry, error) {
+	id := requestToken(r)
+	tok, err := s.tokens.Lookup(id)
+	if err != nil {
+		return nil, fmt.Errorf("api: token lookup: %w", err)
+	}
+	if unauth {
+		return tok, nil
+	}
+	if id == "" {
+		return nil, errPermissionDenied
+	}
+	if tok == nil {
+		return nil, errInvalidToken
+	}
+	sudo := m != nil && matchSpecial(m.table.sudo, rel)
+	if err := s.authorize(tok, op, logical, sudo); err != nil {
+		return nil, err
+	}
+	if err := s.tokens.UseOnce(tok); err != nil {
+		return nil, fmt.Errorf("api: token use: %w", err)
+	}
+	return tok, nil
+}
+
+// authorize decides whether tok may run op on path. Until ACL policies
+// arrive, only root tokens may call authenticated paths.
+func (s *Server) authorize(tok *token.Entry, op Operation, path string, sudo bool) error {
+	if tok.IsRoot() {
+		return nil
+	}
+	if strings.HasPrefix(path, "auth/token/") && selfTokenPath(path) {
+		return nil
+	}
+	return errPermissionDenied
+}
+
+// selfTokenPath lists the token paths Vault's default policy grants.
+func selfTokenPath(p string) bool {
+	switch strings.TrimPrefix(p, "auth/token/") {
+	case "lookup-self", "renew-self", "revoke-self":
+		return true
+	}
+	return false
+}
+
+// requestToken reads X-Vault-Token, else an "Authorization: Bearer" token.
+func requestToken(r *http.Request) string {
+	if t := r.Header.Get("X-Vault-Token"); t != "" {
+		return t
+	}
+	if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
+
+func tokenInfo(e *token.Entry) *TokenInfo {
+	return &TokenInfo{ID: e.ID, Accessor: e.Accessor, Policies: e.Policies,
+		DisplayName: e.DisplayName, EntityID: e.EntityID, Meta: e.Meta}
+}
+
+// sysInjected reports the legacy sys routes whose data keys Vault also
+// copies to the top level of the response (spec §1.5).
+func sysInjected(logical string) bool {
+	p := strings.TrimSuffix(logical, "/")
+	for _, prefix := range []string{"sys/mounts", "sys/audit", "sys/auth", "sys/policy", "sys/capabilities"} {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") || (prefix == "sys/capabilities" && strings.HasPrefix(p, prefix)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,140 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+)
+
+// envelope is Vault's JSON response, keys in Vault's order (spec §1.5).
+type envelope struct {
+	RequestID     string         `json:"request_id"`
+	LeaseID       string         `json:"lease_id"`
+	Renewable     bool           `json:"renewable"`
+	LeaseDuration int64          `json:"lease_duration"`
+	Data          map[string]any `json:"data"`
+	WrapInfo      any            `json:"wrap_info"`
+	Warnings      []string       `json:"warnings"`
+	Auth          map[string]any `json:"auth"`
+	MountType     string         `json:"mount_type"`
+}
+
+// writeResponse renders a handler's answer: 204 / 404 for nothing, a raw
+// body, an unwrapped JSON body, or the envelope.
+func (s *Server) writeResponse(w http.ResponseWriter, op Operation, e MountEntry, resp *Response, reqID string, injected bool) {
+	if resp == nil {
+		if op == OpRead || op == OpList {
+			writeErrors(w, http.StatusNotFound, []string{})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if resp.Raw != nil {
+		writeRaw(w, resp.Raw)
+		return
+	}
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if resp.Unwrapped != nil {
+		writeJSON(w, status, resp.Unwrapped)
+		return
+	}
+	if op == OpList && !hasKeys(resp.Data) {
+		writeErrors(w, http.StatusNotFound, []string{})
+		return
+	}
+	env := envelope{RequestID: reqID, Data: resp.Data, Auth: resp.Auth, MountType: e.Type}
+	if resp.NoRequestID {
+		env.RequestID = ""
+	}
+	if len(resp.Warnings) > 0 {
+		env.Warnings = resp.Warnings
+	}
+	if resp.Lease != nil {
+		env.LeaseID = resp.Lease.ID
+		env.LeaseDuration = int64(resp.Lease.Duration.Seconds())
+		env.Renewable = resp.Lease.Renewable
+	}
+	if !injected {
+		writeJSON(w, status, env)
+		return
+	}
+	// Legacy sys routes also carry every data key at the top level.
+	raw, err := json.Marshal(env)
+	if err != nil {
+		writeErrors(w, http.StatusInternalServerError, []string{"internal error"})
+		return
+	}
+	var top map[string]any
+	_ = json.Unmarshal(raw, &top)
+	for k, v := range resp.Data {
+		if _, taken := top[k]; !taken {
+			top[k] = v
+		}
+	}
+	writeJSON(w, status, top)
+}
+
+// hasKeys reports whether list data carries a non-empty "keys" list; Vault
+// answers an empty list with 404 (spec §8.1).
+func hasKeys(data map[string]any) bool {
+	switch keys := data["keys"].(type) {
+	case []string:
+		return len(keys) > 0
+	case []any:
+		return len(keys) > 0
+	}
+	return false
+}
+
+func writeRaw(w http.ResponseWriter, raw *Raw) {
+	for k, vs := range raw.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if len(raw.Body) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if raw.ContentType != "" {
+		w.Header().Set("Content-Type", raw.ContentType)
+	}
+	status := raw.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(raw.Body)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, err error, authenticated bool) {
+	writeErrors(w, statusOf(err), errorMessages(err, authenticated))
+}
+
+// writeErrors writes Vault's error body {"errors":[...]}.
+func writeErrors(w http.ResponseWriter, status int, msgs []string) {
+	if msgs == nil {
+		msgs = []string{}
+	}
+	writeJSON(w, status, map[string][]string{"errors": msgs})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"errors":["internal error"]}` + "\n")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -1,0 +1,428 @@
+// Package token is pkid's token store: service tokens with policies, TTLs,
+// accessors and parent/child links, kept in the sys space and stored only
+// as hashes, so a copy of the data file does not leak usable tokens.
+package token
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"slices"
+	"sort"
+	"time"
+
+	"pkid/clock"
+	"pkid/errs"
+	"pkid/storage"
+)
+
+const (
+	idPrefix       = "token/id/"
+	accessorPrefix = "token/accessor/"
+	childPrefix    = "token/child/"
+)
+
+// Entry is a stored token. The token itself is never stored: ID is filled
+// only on the entry returned by Create or Lookup.
+type Entry struct {
+	ID             string            `json:"-"`
+	Hash           string            `json:"hash"`
+	Accessor       string            `json:"accessor"`
+	Policies       []string          `json:"policies"`
+	Parent         string            `json:"parent,omitempty"` // parent's hash
+	Meta           map[string]string `json:"meta,omitempty"`
+	DisplayName    string            `json:"display_name"`
+	NumUses        int               `json:"num_uses"`
+	CreationTime   time.Time         `json:"creation_time"`
+	TTL            time.Duration     `json:"ttl"` // creation TTL; 0 = never expires
+	ExplicitMaxTTL time.Duration     `json:"explicit_max_ttl"`
+	Period         time.Duration     `json:"period,omitempty"`
+	ExpireTime     time.Time         `json:"expire_time"` // zero = never
+	Renewable      bool              `json:"renewable"`
+	Orphan         bool              `json:"orphan"`
+	Path           string            `json:"path"`
+	Type           string            `json:"type"`
+	EntityID       string            `json:"entity_id"`
+	Version        int               `json:"version"`
+}
+
+// IsRoot reports whether the token carries the root policy.
+func (e *Entry) IsRoot() bool { return slices.Contains(e.Policies, "root") }
+
+// Store is the token store.
+type Store struct {
+	space *storage.Space
+	clock clock.Clock
+	rand  io.Reader
+	// DefaultTTL and MaxTTL are the system lease TTLs that token TTLs follow.
+	DefaultTTL, MaxTTL time.Duration
+}
+
+// NewStore returns a token store over the sys space.
+func NewStore(space *storage.Space, clk clock.Clock, rnd io.Reader, defaultTTL, maxTTL time.Duration) *Store {
+	return &Store{space: space, clock: clk, rand: rnd, DefaultTTL: defaultTTL, MaxTTL: maxTTL}
+}
+
+// Hash returns the storage hash of a token.
+func Hash(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// randomString returns n base62 characters from rnd, as Vault's token and
+// accessor strings look.
+func randomString(rnd io.Reader, n int) (string, error) {
+	out := make([]byte, n)
+	max := big.NewInt(int64(len(base62)))
+	for i := range out {
+		k, err := randInt(rnd, max)
+		if err != nil {
+			return "", fmt.Errorf("token: random: %w", err)
+		}
+		out[i] = base62[k]
+	}
+	return string(out), nil
+}
+
+func randInt(rnd io.Reader, max *big.Int) (int64, error) {
+	var b [1]byte
+	for {
+		if _, err := io.ReadFull(rnd, b[:]); err != nil {
+			return 0, err
+		}
+		// Reject the tail above the largest multiple of 62 to stay uniform.
+		if int(b[0]) < 248 {
+			return int64(b[0]) % max.Int64(), nil
+		}
+	}
+}
+
+// NewID returns a fresh service-token string in Vault's "hvs." format.
+func (s *Store) NewID() (string, error) {
+	r, err := randomString(s.rand, 24)
+	if err != nil {
+		return "", err
+	}
+	return "hvs." + r, nil
+}
+
+// CreateRequest is what auth/token/create may ask for.
+type CreateRequest struct {
+	ID              string
+	Policies        []string
+	Meta            map[string]string
+	NoParent        bool
+	NoDefaultPolicy bool
+	Renewable       *bool
+	TTL             time.Duration
+	ExplicitMaxTTL  time.Duration
+	Period          time.Duration
+	DisplayName     string
+	NumUses         int
+	Path            string // "auth/token/create" unless a login says otherwise
+}
+
+// Create makes a token as a child of parent (nil for none: orphan).
+func (s *Store) Create(parent *Entry, req CreateRequest) (*Entry, error) {
+	if req.NumUses < 0 {
+		return nil, errs.Invalidf("number of uses cannot be negative")
+	}
+	id := req.ID
+	if id == "" {
+		var err error
+		if id, err = s.NewID(); err != nil {
+			return nil, err
+		}
+	}
+	acc, err := randomString(s.rand, 24)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now().UTC()
+	e := &Entry{
+		ID:           id,
+		Hash:         Hash(id),
+		Accessor:     acc,
+		Policies:     normalizePolicies(req.Policies, parent, req.NoDefaultPolicy),
+		Meta:         req.Meta,
+		DisplayName:  displayName(req.DisplayName),
+		NumUses:      req.NumUses,
+		CreationTime: now,
+		Renewable:    req.Renewable == nil || *req.Renewable,
+		Path:         req.Path,
+		Type:         "service",
+		Period:       req.Period,
+		Version:      1,
+	}
+	if e.Path == "" {
+		e.Path = "auth/token/create"
+	}
+	if parent == nil || req.NoParent {
+		e.Orphan = true
+	} else {
+		e.Parent = parent.Hash
+	}
+	s.setTTL(e, req)
+	err = s.space.Update(func(tx storage.Tx) error {
+		if tx.Get(idPrefix+e.Hash) != nil {
+			return errs.Invalidf("cannot create a token with a duplicate ID")
+		}
+		return s.put(tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func displayName(name string) string {
+	if name == "" {
+		return "token"
+	}
+	if name == "root" {
+		return name
+	}
+	return "token-" + name
+}
+
+// normalizePolicies applies Vault's rules: inherit the parent's policies when
+// none are asked for, add "default" unless told not to or root, sort, dedup.
+func normalizePolicies(asked []string, parent *Entry, noDefault bool) []string {
+	var ps []string
+	for _, p := range asked {
+		if p != "" {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 && parent != nil {
+		ps = append(ps, parent.Policies...)
+	}
+	if !noDefault && !slices.Contains(ps, "root") && !slices.Contains(ps, "default") {
+		ps = append(ps, "default")
+	}
+	sort.Strings(ps)
+	return slices.Compact(ps)
+}
+
+// setTTL gives a new token its TTL: the asked TTL (or the period), else the
+// system default, capped by the explicit max and the system max. Root tokens
+// asked without a TTL never expire, as Vault's root tokens.
+func (s *Store) setTTL(e *Entry, req CreateRequest) {
+	ttl := req.TTL
+	if req.Period > 0 {
+		ttl = req.Period
+	}
+	if ttl == 0 && e.IsRoot() && req.ExplicitMaxTTL == 0 {
+		e.TTL = 0
+		return
+	}
+	if ttl == 0 {
+		ttl = s.DefaultTTL
+	}
+	if req.ExplicitMaxTTL > 0 && ttl > req.ExplicitMaxTTL {
+		ttl = req.ExplicitMaxTTL
+	}
+	if req.Period == 0 && s.MaxTTL > 0 && ttl > s.MaxTTL {
+		ttl = s.MaxTTL
+	}
+	e.TTL = ttl
+	e.ExplicitMaxTTL = req.ExplicitMaxTTL
+	e.ExpireTime = e.CreationTime.Add(ttl)
+}
+
+func (s *Store) put(tx storage.Tx, e *Entry) error {
+	if err := storage.PutJSON(tx, idPrefix+e.Hash, e); err != nil {
+		return err
+	}
+	if err := tx.Put(accessorPrefix+e.Accessor, []byte(e.Hash)); err != nil {
+		return err
+	}
+	if e.Parent != "" {
+		return tx.Put(childPrefix+e.Parent+"/"+e.Hash, []byte{1})
+	}
+	return nil
+}
+
+// Lookup returns the live entry of token id, or nil when it does not exist
+// or has expired.
+func (s *Store) Lookup(id string) (*Entry, error) {
+	if id == "" {
+		return nil, nil
+	}
+	h := Hash(id)
+	var e Entry
+	var found bool
+	err := s.space.View(func(tx storage.Tx) error {
+		var err error
+		found, err = storage.GetJSON(tx, idPrefix+h, &e)
+		return err
+	})
+	if err != nil || !found {
+		return nil, err
+	}
+	// The key is the hash, but compare it in constant time all the same, so
+	// the check does not depend on storage's lookup being timing-safe.
+	if subtle.ConstantTimeCompare([]byte(e.Hash), []byte(h)) != 1 {
+		return nil, nil
+	}
+	if s.expired(&e) {
+		return nil, nil
+	}
+	e.ID = id
+	return &e, nil
+}
+
+// LookupAccessor returns the live entry with the given accessor, or nil.
+// Its ID is empty: an accessor never reveals the token.
+func (s *Store) LookupAccessor(acc string) (*Entry, error) {
+	var e Entry
+	var found bool
+	err := s.space.View(func(tx storage.Tx) error {
+		h := tx.Get(accessorPrefix + acc)
+		if h == nil {
+			return nil
+		}
+		var err error
+		found, err = storage.GetJSON(tx, idPrefix+string(h), &e)
+		return err
+	})
+	if err != nil || !found || s.expired(&e) {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (s *Store) expired(e *Entry) bool {
+	return !e.ExpireTime.IsZero() && !s.clock.Now().Before(e.ExpireTime)
+}
+
+// UseOnce counts one use of a token with limited uses and revokes it after
+// its last, as Vault does.
+func (s *Store) UseOnce(e *Entry) error {
+	if e.NumUses == 0 {
+		return nil
+	}
+	var last bool
+	err := s.space.Update(func(tx storage.Tx) error {
+		var cur Entry
+		found, err := storage.GetJSON(tx, idPrefix+e.Hash, &cur)
+		if err != nil || !found {
+			return err
+		}
+		cur.NumUses--
+		last = cur.NumUses <= 0
+		return storage.PutJSON(tx, idPrefix+e.Hash, &cur)
+	})
+	if err != nil {
+		return err
+	}
+	if last {
+		return s.RevokeHash(e.Hash)
+	}
+	return nil
+}
+
+// Revoke revokes token id and its children.
+func (s *Store) Revoke(id string) error { return s.RevokeHash(Hash(id)) }
+
+// RevokeHash revokes the token with the given hash and, recursively, every
+// token created as its child.
+func (s *Store) RevokeHash(h string) error {
+	return s.space.Update(func(tx storage.Tx) error { return revokeTree(tx, h, 0) })
+}
+
+var errTooDeep = errors.New("token: token tree too deep")
+
+func revokeTree(tx storage.Tx, h string, depth int) error {
+	if depth > 1000 {
+		return errTooDeep
+	}
+	children, err := tx.Keys(childPrefix+h+"/", "", 0)
+	if err != nil {
+		return err
+	}
+	for _, c := range children {
+		if err := revokeTree(tx, c, depth+1); err != nil {
+			return err
+		}
+		if err := tx.Delete(childPrefix + h + "/" + c); err != nil {
+			return err
+		}
+	}
+	var e Entry
+	found, err := storage.GetJSON(tx, idPrefix+h, &e)
+	if err != nil || !found {
+		return err
+	}
+	if e.Parent != "" {
+		if err := tx.Delete(childPrefix + e.Parent + "/" + h); err != nil {
+			return err
+		}
+	}
+	if err := tx.Delete(accessorPrefix + e.Accessor); err != nil {
+		return err
+	}
+	return tx.Delete(idPrefix + h)
+}
+
+// Renew extends a renewable token by increment (or its creation TTL), capped
+// by its explicit max TTL and the system max, counted from its creation.
+func (s *Store) Renew(e *Entry, increment time.Duration) (*Entry, error) {
+	if !e.Renewable {
+		return nil, errs.Invalidf("lease is not renewable")
+	}
+	if e.TTL == 0 {
+		return e, nil // a token that never expires has nothing to renew
+	}
+	if increment <= 0 {
+		increment = e.TTL
+	}
+	if e.Period > 0 {
+		increment = e.Period
+	}
+	now := s.clock.Now().UTC()
+	exp := now.Add(increment)
+	if e.ExplicitMaxTTL > 0 && exp.After(e.CreationTime.Add(e.ExplicitMaxTTL)) {
+		exp = e.CreationTime.Add(e.ExplicitMaxTTL)
+	}
+	if e.Period == 0 && s.MaxTTL > 0 && exp.After(e.CreationTime.Add(s.MaxTTL)) {
+		exp = e.CreationTime.Add(s.MaxTTL)
+	}
+	out := *e
+	out.ExpireTime = exp
+	err := s.space.Update(func(tx storage.Tx) error {
+		return storage.PutJSON(tx, idPrefix+out.Hash, &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RemainingTTL is the time left before the token expires; 0 when it never
+// does.
+func (s *Store) RemainingTTL(e *Entry) time.Duration {
+	if e.ExpireTime.IsZero() {
+		return 0
+	}
+	d := e.ExpireTime.Sub(s.clock.Now())
+	if d < 0 {
+		return 0
+	}
+	return d.Round(time.Second)
+}
+
+// Count returns the number of live and expired stored tokens (tests).
+func (s *Store) Count() (int, error) {
+	n := 0
+	err := s.space.View(func(tx storage.Tx) error {
+		return tx.Scan(idPrefix, "", func(string, []byte) error { n++; return nil })
+	})
+	return n, err
+}
