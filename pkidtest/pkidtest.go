@@ -42,6 +42,8 @@ type Options struct {
 	Version string
 	// DefaultLeaseTTL and MaxLeaseTTL are the system TTLs (zero: 768h).
 	DefaultLeaseTTL, MaxLeaseTTL time.Duration
+	// MaxRequestSize limits request bodies (zero: 32 MiB).
+	MaxRequestSize int64
 }
 
 // RootToken is the root token of every pkidtest server.
@@ -64,7 +66,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 	}
 	srv, err := api.New(api.Config{
 		Store: store, Clock: o.Clock, Rand: o.Rand, Logger: o.Logger, Version: o.Version,
-		DefaultLeaseTTL: o.DefaultLeaseTTL, MaxLeaseTTL: o.MaxLeaseTTL,
+		DefaultLeaseTTL: o.DefaultLeaseTTL, MaxLeaseTTL: o.MaxLeaseTTL, MaxRequestSize: o.MaxRequestSize,
 	})
 	if err != nil {
 		store.Close()

@@ -197,7 +197,7 @@ func printBanner(w io.Writer, f *serverFlags, addr, dataDir, rootToken string) {
 	if f.dev {
 		mode = "dev"
 	}
-	fmt.Fprintf(w, "==> pkid %s server started (Vault API %s) at %s\n", mode, f.version, addr)
+	fmt.Fprintf(w, "==> pkid %s server (Vault API %s) at %s\n", mode, f.version, addr)
 	fmt.Fprintf(w, "    data: %s\n\n", dataDir)
 	if f.dev {
 		fmt.Fprintln(w, "WARNING! dev mode is enabled! The data folder is temporary unless -data was given.")
@@ -214,4 +214,8 @@ func printBanner(w io.Writer, f *serverFlags, addr, dataDir, rootToken string) {
 		}
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, bannerEnd)
 }
+
+// bannerEnd closes the start-up banner, as Vault's dev server closes its.
+const bannerEnd = "==> pkid server started! Log data will stream in below:"

@@ -1,0 +1,165 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"pkid/storage"
+)
+
+type panicBackend struct{ emptyBackend }
+
+func (panicBackend) routes() []Route {
+	return []Route{
+		{Pattern: "boom", Operations: map[Operation]HandlerFunc{
+			OpRead: func(context.Context, *Request) (*Response, error) { panic("kaboom") },
+		}},
+		{Pattern: "items", Operations: map[Operation]HandlerFunc{
+			OpList: func(_ context.Context, req *Request) (*Response, error) {
+				if req.Data["after"] == "empty" {
+					return &Response{Data: map[string]any{"keys": []string{}}}, nil
+				}
+				return &Response{Data: map[string]any{"keys": []string{"a", "b"}}}, nil
+			},
+		}},
+		{Pattern: "named/{name:" + NamePattern + "}", Operations: map[Operation]HandlerFunc{
+			OpUpdate: func(_ context.Context, req *Request) (*Response, error) {
+				var in struct {
+					Name string `json:"name"`
+					TTL  int    `json:"ttl"`
+				}
+				if err := req.Decode(&in); err != nil {
+					return nil, err
+				}
+				return &Response{Data: map[string]any{"name": in.Name, "ttl": in.TTL}}, nil
+			},
+		}},
+	}
+}
+
+func newTestServer(t *testing.T, logs *bytes.Buffer) (*Server, *httptest.Server) {
+	t.Helper()
+	store, err := storage.Open(filepath.Join(t.TempDir(), "db"), storage.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.InitRootToken("root"); err != nil {
+		t.Fatal(err)
+	}
+	b := panicBackend{}
+	srv.mounts["test/"] = &mount{entry: MountEntry{Kind: kindSecret, Path: "test/", Type: "test"},
+		backend: b, table: newRouteTable(b.routes(), nil, nil)}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { hs.Close(); srv.Close(); store.Close() })
+	return srv, hs
+}
+
+func do(t *testing.T, method, url, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("X-Vault-Token", "root")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	return resp, buf.String()
+}
+
+func TestPanicIsRecoveredAndLogged(t *testing.T) {
+	var logs bytes.Buffer
+	_, hs := newTestServer(t, &logs)
+	resp, body := do(t, "GET", hs.URL+"/v1/test/boom", "")
+	if resp.StatusCode != 500 || !strings.Contains(body, "internal error") {
+		t.Fatalf("panic answered %d %s", resp.StatusCode, body)
+	}
+	id := resp.Header.Get("X-Request-Id")
+	if !strings.Contains(logs.String(), "kaboom") || !strings.Contains(logs.String(), id) {
+		t.Fatalf("panic not logged with request id %s: %s", id, logs.String())
+	}
+	if resp, _ := do(t, "GET", hs.URL+"/v1/sys/health", ""); resp.StatusCode != 200 {
+		t.Fatalf("server stopped serving after a panic: %d", resp.StatusCode)
+	}
+}
+
+func TestListBothWays(t *testing.T) {
+	_, hs := newTestServer(t, &bytes.Buffer{})
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"LIST", "/v1/test/items", 200},
+		{"LIST", "/v1/test/items/", 200},
+		{"GET", "/v1/test/items?list=true", 200},
+		{"GET", "/v1/test/items?list=1", 200},
+		{"GET", "/v1/test/items/?list=TRUE", 200},
+		{"GET", "/v1/test/items?list=false", 405},
+		{"GET", "/v1/test/items", 405},
+		{"GET", "/v1/test/items?list=maybe", 400},
+		{"LIST", "/v1/test/items?after=empty", 404},
+	} {
+		resp, body := do(t, tc.method, hs.URL+tc.path, "")
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, resp.StatusCode, body, tc.want)
+		}
+		if tc.want == 200 && !strings.Contains(body, `"keys":["a","b"]`) {
+			t.Errorf("%s %s: %s", tc.method, tc.path, body)
+		}
+		if tc.want == 404 && !strings.Contains(body, `{"errors":[]}`) {
+			t.Errorf("%s %s: empty list must answer {\"errors\":[]}: %s", tc.method, tc.path, body)
+		}
+	}
+}
+
+func TestPathCaptureWinsWithWarning(t *testing.T) {
+	_, hs := newTestServer(t, &bytes.Buffer{})
+	resp, body := do(t, "PUT", hs.URL+"/v1/test/named/web", `{"name":"other","ttl":"30"}`)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"name":"web"`) || !strings.Contains(body, `"ttl":30`) ||
+		!strings.Contains(body, "Endpoint replaced the value of these parameters with the values captured from the endpoint's path: [name]") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	resp, body = do(t, "PUT", hs.URL+"/v1/test/named/web-", `{}`)
+	if resp.StatusCode != 404 {
+		t.Fatalf("a name ending in '-' must not match: %d %s", resp.StatusCode, body)
+	}
+	resp, body = do(t, "PUT", hs.URL+"/v1/test/named/web", `{"ttl":"soon"}`)
+	if resp.StatusCode != 400 || !strings.Contains(body, `Field validation failed: error converting input for field \"ttl\"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}
+
+func TestMatchSpecial(t *testing.T) {
+	cases := []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"ca", "ca", true},
+		{"ca", "ca/pem", false},
+		{"cert/*", "cert/ab:cd", true},
+		{"cert/*", "cert/", true},
+		{"cert/*", "certs", false},
+		{"issuer/+/pem", "issuer/root-2024/pem", true},
+		{"issuer/+/pem", "issuer//pem", false},
+		{"issuer/+/pem", "issuer/a/b/pem", false},
+		{"issuers/", "issuers/", true},
+		{"rotate*", "rotate/keyring", true},
+		{"ocsp/*", "ocsp/MEMwQT", true},
+	}
+	for _, tc := range cases {
+		if got := specialMatches(tc.pattern, tc.path); got != tc.want {
+			t.Errorf("%q ~ %q = %v, want %v", tc.pattern, tc.path, got, tc.want)
+		}
+	}
+}
