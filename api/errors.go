@@ -24,6 +24,10 @@ func errNoRoute(path string) error {
 
 // statusOf is the one place where an error becomes an HTTP status.
 func statusOf(err error) int {
+	var injected *injectedError
+	if errors.As(err, &injected) {
+		return injected.status
+	}
 	switch errs.KindOf(err) {
 	case errs.Invalid:
 		return http.StatusBadRequest
@@ -51,6 +55,10 @@ func statusOf(err error) int {
 // on unauthenticated paths the text is plain (spec Appendix C). A bug's error
 // text is not sent: it is logged with the request id instead.
 func errorMessages(err error, authenticated bool) []string {
+	var injected *injectedError
+	if errors.As(err, &injected) {
+		return []string{injected.msg}
+	}
 	kind := errs.KindOf(err)
 	var msg string
 	switch kind {

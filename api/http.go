@@ -238,6 +238,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *Request, 
 	req.Path, req.Vars = rel, vars
 	req.Mount = s.mountInfo(&m.entry)
 	replaced := applyVars(req.Data, vars)
+	if err := s.td.inject(r.Context(), logical, req.Op); err != nil {
+		s.writeError(w, err, authenticated)
+		return
+	}
 	resp, err := s.call(r, h, req, reqID)
 	if err != nil {
 		if errs.KindOf(err) == errs.Unknown {

@@ -42,6 +42,9 @@ type Config struct {
 	// PeriodicInterval is how often mounts' time-driven work runs
 	// (auto-tidy, CRL auto-rebuild); zero means 5 seconds.
 	PeriodicInterval time.Duration
+	// TestDouble turns on the sys/pkid/ endpoints Vault lacks: a movable
+	// clock (sys/pkid/clock) and injected faults (sys/pkid/faults/:name).
+	TestDouble bool
 }
 
 // DefaultVaultVersion is the Vault version pkid reports unless configured.
@@ -60,6 +63,7 @@ type Server struct {
 	log    *slog.Logger
 	sys    *storage.Space
 	tokens *token.Store
+	td     *testDouble // nil unless Config.TestDouble
 
 	clusterID   string
 	clusterName string
@@ -109,6 +113,11 @@ func New(cfg Config) (*Server, error) {
 		sys:    cfg.Store.Space("sys"),
 		mounts: map[string]*mount{},
 		stop:   make(chan struct{}),
+	}
+	if cfg.TestDouble {
+		off := clock.NewOffset(cfg.Clock)
+		s.td = &testDouble{clock: off, faults: map[string]*fault{}}
+		s.clock = off
 	}
 	s.tokens = token.NewStore(s.sys, s.clock, s.rand, cfg.DefaultLeaseTTL, cfg.MaxLeaseTTL)
 	if err := s.loadIdentity(); err != nil {

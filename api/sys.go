@@ -29,7 +29,7 @@ func (b *sysBackend) close()                         {}
 func (b *sysBackend) routes() []Route { return b.s.sysRoutes() }
 
 func (s *Server) sysRoutes() []Route {
-	return []Route{
+	return append(s.testDoubleRoutes(), []Route{
 		{Pattern: "mounts", Operations: map[Operation]HandlerFunc{OpRead: s.handleListMounts}},
 		{Pattern: "mounts/{path:.+}/tune", Operations: map[Operation]HandlerFunc{
 			OpRead: s.handleReadTune, OpUpdate: s.handleWriteTune}},
@@ -43,7 +43,7 @@ func (s *Server) sysRoutes() []Route {
 			OpRead: s.handleInitStatus, OpUpdate: s.handleInit}},
 		{Pattern: "internal/ui/mounts", Unauthenticated: true, Operations: map[Operation]HandlerFunc{OpRead: s.handleUIMounts}},
 		{Pattern: "internal/ui/mounts/{path:.+}", Unauthenticated: true, Operations: map[Operation]HandlerFunc{OpRead: s.handleUIMount}},
-	}
+	}...)
 }
 
 // mountData renders a mount as sys/mounts lists it: TTLs are the raw

@@ -44,6 +44,8 @@ type Options struct {
 	DefaultLeaseTTL, MaxLeaseTTL time.Duration
 	// MaxRequestSize limits request bodies (zero: 32 MiB).
 	MaxRequestSize int64
+	// TestDouble turns on sys/pkid/clock and sys/pkid/faults.
+	TestDouble bool
 }
 
 // RootToken is the root token of every pkidtest server.
@@ -67,6 +69,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 	srv, err := api.New(api.Config{
 		Store: store, Clock: o.Clock, Rand: o.Rand, Logger: o.Logger, Version: o.Version,
 		DefaultLeaseTTL: o.DefaultLeaseTTL, MaxLeaseTTL: o.MaxLeaseTTL, MaxRequestSize: o.MaxRequestSize,
+		TestDouble: o.TestDouble,
 	})
 	if err != nil {
 		store.Close()

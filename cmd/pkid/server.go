@@ -35,6 +35,7 @@ type serverFlags struct {
 	maxTTL      time.Duration
 	maxRequest  int64
 	lockTimeout time.Duration
+	testDouble  bool
 }
 
 func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
@@ -55,6 +56,7 @@ func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
 	fs.DurationVar(&f.maxTTL, "max-lease-ttl", 0, "system max lease TTL (default 768h)")
 	fs.Int64Var(&f.maxRequest, "max-request-size", 0, "request body limit in bytes (default 32 MiB)")
 	fs.DurationVar(&f.lockTimeout, "lock-timeout", time.Second, "how long to wait for the data folder's lock")
+	fs.BoolVar(&f.testDouble, "test-double", false, "enable sys/pkid/clock (movable clock) and sys/pkid/faults (injected faults)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -126,7 +128,7 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 	defer store.Close()
 	srv, err := api.New(api.Config{
 		Store: store, Logger: log, Version: f.version, DefaultLeaseTTL: f.defaultTTL,
-		MaxLeaseTTL: f.maxTTL, MaxRequestSize: f.maxRequest,
+		MaxLeaseTTL: f.maxTTL, MaxRequestSize: f.maxRequest, TestDouble: f.testDouble,
 	})
 	if err != nil {
 		return err
