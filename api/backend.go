@@ -163,6 +163,10 @@ type Route struct {
 	// way Vault does for backends that define existence checks. PKI defines
 	// none, so every PKI write needs "update".
 	ExistenceCheck bool
+	// Exists, when set, is the existence check: a write to a target that
+	// does not exist yet needs the "create" capability instead of "update"
+	// (Vault's RouteExistenceCheck; approle and kubernetes roles use it).
+	Exists func(ctx context.Context, req *Request) (bool, error)
 }
 
 // NamePattern is Vault's name regex for role names, issuer and key refs

@@ -71,7 +71,8 @@ func errorMessages(err error, authenticated bool) []string {
 	if errors.As(err, &extra) {
 		return append([]string{msg}, extra.more...)
 	}
-	wrapped := kind == errs.VaultInternal || kind == errs.Unknown || errors.Is(err, errRouting)
+	wrapped := kind == errs.VaultInternal || kind == errs.Unknown || errors.Is(err, errRouting) ||
+		errors.Is(err, errMultiError) // ACL denials (security.go)
 	if wrapped && authenticated {
 		return []string{fmt.Sprintf("1 error occurred:\n\t* %s\n\n", msg)}
 	}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"pkid/api/acl"
 	"pkid/api/token"
 	"pkid/errs"
 )
@@ -194,7 +195,10 @@ func parseBody(contentType string, body []byte) (map[string]any, error) {
 	return data, nil
 }
 
-// dispatch authenticates, routes and runs a parsed request.
+// dispatch authenticates, routes and runs a parsed request. Around the
+// handler the audit broker records the request (after the ACL decision) and
+// the response; when no audit device can record either, the request fails
+// with Vault's "internal error" (sys_audit.go).
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *Request, logical, reqID string) {
 	m := s.lookupMount(logical)
 	var rel, matchPath string
@@ -213,47 +217,86 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *Request, 
 		route, vars = m.table.match(matchPath)
 		unauth = matchSpecial(m.table.unauth, rel) || (route != nil && route.Unauthenticated)
 	}
-	tok, err := s.authenticate(r, logical, req.Op, m, rel, unauth)
+	sent := cloneData(req.Data) // the data as sent, for the audit log
+	req.Vars = vars
+	tok, decision, err := s.authenticate(r, req, logical, m, rel, route, unauth)
+	ai := s.auditInput(r, req, logical, reqID, m, tok, sent, decision)
+	record := audited(logical)
 	if err != nil {
-		writeErrors(w, statusOf(err), errorMessages(err, false))
+		if record {
+			ai.Error = errs.Message(err)
+			if ai.Auth != nil && ai.Auth.PolicyResults != nil {
+				ai.Auth.PolicyResults.Allowed = false
+			}
+			_ = s.sec.audit.LogRequest(r.Context(), ai) // Vault logs the refused request
+		}
+		writeErrors(w, statusOf(err), errorMessages(err, !unauth))
 		return
 	}
 	if tok != nil {
 		req.Token = tokenInfo(tok)
 	}
 	authenticated := !unauth
-	if m == nil {
-		s.writeError(w, errNoRoute(logical), authenticated)
+	if record {
+		if err := s.sec.audit.LogRequest(r.Context(), ai); err != nil {
+			s.log.Error("failed to audit request", "request_id", reqID, "path", logical, "error", err)
+			s.writeError(w, errAuditFailed, authenticated)
+			return
+		}
+	}
+	resp, err := s.serve(r, req, m, route, rel, logical, reqID)
+	if record {
+		auditResponse(ai, resp, err)
+		if aerr := s.sec.audit.LogResponse(r.Context(), ai); aerr != nil {
+			s.log.Error("failed to audit response", "request_id", reqID, "path", logical, "error", aerr)
+			s.writeError(w, errAuditFailed, authenticated)
+			return
+		}
+	}
+	if err != nil {
+		s.writeError(w, err, authenticated)
 		return
 	}
+	s.writeResponse(w, req.Op, m.entry, resp, reqID, sysInjected(logical))
+}
+
+// serve routes an authorized request to its handler.
+func (s *Server) serve(r *http.Request, req *Request, m *mount, route *Route, rel, logical, reqID string) (*Response, error) {
+	if m == nil {
+		return nil, errNoRoute(logical)
+	}
 	if route == nil {
-		s.writeError(w, errUnsupportedPath, authenticated)
-		return
+		return nil, errUnsupportedPath
 	}
 	h, ok := route.Operations[req.Op]
 	if !ok {
-		s.writeError(w, errUnsupportedOperation, authenticated)
-		return
+		return nil, errUnsupportedOperation
 	}
-	req.Path, req.Vars = rel, vars
+	req.Path = rel
 	req.Mount = s.mountInfo(&m.entry)
-	replaced := applyVars(req.Data, vars)
+	replaced := applyVars(req.Data, req.Vars)
 	if err := s.td.inject(r.Context(), logical, req.Op); err != nil {
-		s.writeError(w, err, authenticated)
-		return
+		return nil, err
 	}
 	resp, err := s.call(r, h, req, reqID)
 	if err != nil {
 		if errs.KindOf(err) == errs.Unknown {
 			s.log.Error("request failed", "request_id", reqID, "path", logical, "op", req.Op, "error", err)
 		}
-		s.writeError(w, err, authenticated)
-		return
+		return nil, err
 	}
 	if resp != nil {
 		resp.Warnings = append(resp.Warnings, paramWarnings(req, replaced)...)
 	}
-	s.writeResponse(w, req.Op, m.entry, resp, reqID, sysInjected(logical))
+	return resp, nil
+}
+
+func cloneData(d map[string]any) map[string]any {
+	out := make(map[string]any, len(d))
+	for k, v := range d {
+		out[k] = v
+	}
+	return out
 }
 
 // call runs a handler, turning a panic into a logged internal error so one
@@ -307,52 +350,33 @@ func paramWarnings(req *Request, replaced []string) []string {
 }
 
 // authenticate finds the caller's token. On authenticated paths a missing
-// or bad token is refused and the token's policies must allow the request;
-// on unauthenticated paths a token is looked up best-effort.
-func (s *Server) authenticate(r *http.Request, logical string, op Operation, m *mount, rel string, unauth bool) (*token.Entry, error) {
+// or bad token is refused and the token's policies must allow the request
+// (with sudo on the backend's root paths, security.go); on unauthenticated
+// paths a token is looked up best-effort.
+func (s *Server) authenticate(r *http.Request, req *Request, logical string, m *mount, rel string, route *Route, unauth bool) (*token.Entry, acl.Result, error) {
 	id := requestToken(r)
 	tok, err := s.tokens.Lookup(id)
 	if err != nil {
-		return nil, fmt.Errorf("api: token lookup: %w", err)
+		return nil, acl.Result{}, fmt.Errorf("api: token lookup: %w", err)
 	}
 	if unauth {
-		return tok, nil
+		return tok, acl.Result{Allowed: true}, nil
 	}
 	if id == "" {
-		return nil, errPermissionDenied
+		return nil, acl.Result{}, errPermissionDenied
 	}
 	if tok == nil {
-		return nil, errInvalidToken
+		return nil, acl.Result{}, errInvalidToken
 	}
 	sudo := m != nil && matchSpecial(m.table.sudo, rel)
-	if err := s.authorize(tok, op, logical, sudo); err != nil {
-		return nil, err
+	res, err := s.checkACL(r.Context(), tok, req, route, logical, sudo)
+	if err != nil {
+		return tok, res, err
 	}
 	if err := s.tokens.UseOnce(tok); err != nil {
-		return nil, fmt.Errorf("api: token use: %w", err)
+		return nil, res, fmt.Errorf("api: token use: %w", err)
 	}
-	return tok, nil
-}
-
-// authorize decides whether tok may run op on path. Until ACL policies
-// arrive, only root tokens may call authenticated paths.
-func (s *Server) authorize(tok *token.Entry, op Operation, path string, sudo bool) error {
-	if tok.IsRoot() {
-		return nil
-	}
-	if strings.HasPrefix(path, "auth/token/") && selfTokenPath(path) {
-		return nil
-	}
-	return errPermissionDenied
-}
-
-// selfTokenPath lists the token paths Vault's default policy grants.
-func selfTokenPath(p string) bool {
-	switch strings.TrimPrefix(p, "auth/token/") {
-	case "lookup-self", "renew-self", "revoke-self":
-		return true
-	}
-	return false
+	return tok, res, nil
 }
 
 // requestToken reads X-Vault-Token, else an "Authorization: Bearer" token.

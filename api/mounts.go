@@ -141,6 +141,12 @@ func (s *Server) newMount(e MountEntry) (*mount, error) {
 		b = &tokenBackend{s: s}
 	case e.Builtin:
 		b = emptyBackend{}
+	case e.Kind == kindAuth:
+		ab, err := s.newAuthBackend(e) // auth_backends.go
+		if err != nil {
+			return nil, err
+		}
+		b = ab
 	case e.Type == "pki":
 		pb, err := newPKIBackend(s.cfg.Store.Space(e.UUID), s.clock, s.rand, s.log.With("mount", e.Path))
 		if err != nil {

@@ -63,6 +63,7 @@ type Server struct {
 	log    *slog.Logger
 	sys    *storage.Space
 	tokens *token.Store
+	sec    *security   // ACL policies and audit devices (security.go)
 	td     *testDouble // nil unless Config.TestDouble
 
 	clusterID   string
@@ -120,6 +121,9 @@ func New(cfg Config) (*Server, error) {
 		s.clock = off
 	}
 	s.tokens = token.NewStore(s.sys, s.clock, s.rand, cfg.DefaultLeaseTTL, cfg.MaxLeaseTTL)
+	if err := s.initSecurity(); err != nil {
+		return nil, err
+	}
 	if err := s.loadIdentity(); err != nil {
 		return nil, err
 	}
@@ -146,6 +150,9 @@ func (s *Server) Close() {
 	defer s.mu.Unlock()
 	for _, m := range s.mounts {
 		m.backend.close()
+	}
+	if s.sec != nil {
+		_ = s.sec.audit.Close()
 	}
 }
 

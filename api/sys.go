@@ -29,7 +29,8 @@ func (b *sysBackend) close()                         {}
 func (b *sysBackend) routes() []Route { return b.s.sysRoutes() }
 
 func (s *Server) sysRoutes() []Route {
-	return append(s.testDoubleRoutes(), []Route{
+	rs := append(s.testDoubleRoutes(), s.securityRoutes()...) // security.go
+	return append(rs, []Route{
 		{Pattern: "mounts", Operations: map[Operation]HandlerFunc{OpRead: s.handleListMounts}},
 		{Pattern: "mounts/{path:.+}/tune", Operations: map[Operation]HandlerFunc{
 			OpRead: s.handleReadTune, OpUpdate: s.handleWriteTune}},
@@ -430,12 +431,7 @@ func (s *Server) handleUIMounts(_ context.Context, req *Request) (*Response, err
 }
 
 // mayTouchMount reports whether the token has any capability under the
-// mount. Until ACL policies arrive, that is root tokens only.
+// mount (security.go).
 func (s *Server) mayTouchMount(tok *TokenInfo, mountPath string) bool {
-	for _, p := range tok.Policies {
-		if p == "root" {
-			return true
-		}
-	}
-	return false
+	return s.mayTouchPath(tok, mountPath)
 }

@@ -14,7 +14,7 @@ import (
 type tokenBackend struct{ s *Server }
 
 // tokenSudo are the token store's root paths in Vault.
-var tokenSudo = []string{"revoke-orphan/*", "accessors/*"}
+var tokenSudo = []string{"revoke-orphan", "revoke-orphan/*", "accessors", "accessors/*"}
 
 func (b *tokenBackend) unauthenticatedPaths() []string { return nil }
 func (b *tokenBackend) sudoPaths() []string            { return tokenSudo }
@@ -24,7 +24,7 @@ func (b *tokenBackend) close()                         {}
 func (b *tokenBackend) routes() []Route {
 	s := b.s
 	write := func(h HandlerFunc) map[Operation]HandlerFunc { return map[Operation]HandlerFunc{OpUpdate: h} }
-	return []Route{
+	rs := []Route{
 		{Pattern: "create", Operations: write(s.handleTokenCreate)},
 		{Pattern: "create-orphan", Operations: write(s.handleTokenCreateOrphan)},
 		{Pattern: "lookup", Operations: map[Operation]HandlerFunc{OpRead: s.handleTokenLookup, OpUpdate: s.handleTokenLookup}},
@@ -34,6 +34,7 @@ func (b *tokenBackend) routes() []Route {
 		{Pattern: "revoke-self", Operations: write(s.handleTokenRevokeSelf)},
 		{Pattern: "revoke", Operations: write(s.handleTokenRevoke)},
 	}
+	return append(rs, s.moreTokenRoutes()...) // tokens_accessor.go
 }
 
 type tokenCreateRequest struct {

@@ -7,12 +7,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"pkid/clock"
@@ -40,14 +42,17 @@ type Entry struct {
 	CreationTime   time.Time         `json:"creation_time"`
 	TTL            time.Duration     `json:"ttl"` // creation TTL; 0 = never expires
 	ExplicitMaxTTL time.Duration     `json:"explicit_max_ttl"`
-	Period         time.Duration     `json:"period,omitempty"`
-	ExpireTime     time.Time         `json:"expire_time"` // zero = never
-	Renewable      bool              `json:"renewable"`
-	Orphan         bool              `json:"orphan"`
-	Path           string            `json:"path"`
-	Type           string            `json:"type"`
-	EntityID       string            `json:"entity_id"`
-	Version        int               `json:"version"`
+	// MaxTTL caps renewals, counted from creation: a login's role
+	// token_max_ttl or its mount's max (zero: the system max).
+	MaxTTL     time.Duration `json:"max_ttl,omitempty"`
+	Period     time.Duration `json:"period,omitempty"`
+	ExpireTime time.Time     `json:"expire_time"` // zero = never
+	Renewable  bool          `json:"renewable"`
+	Orphan     bool          `json:"orphan"`
+	Path       string        `json:"path"`
+	Type       string        `json:"type"`
+	EntityID   string        `json:"entity_id"`
+	Version    int           `json:"version"`
 }
 
 // IsRoot reports whether the token carries the root policy.
@@ -124,8 +129,14 @@ type CreateRequest struct {
 	ExplicitMaxTTL  time.Duration
 	Period          time.Duration
 	DisplayName     string
-	NumUses         int
-	Path            string // "auth/token/create" unless a login says otherwise
+	// VerbatimDisplayName keeps DisplayName as given (logins name their
+	// tokens "approle", "kubernetes-<ns>-<sa>"); otherwise Vault's "token-"
+	// prefix is added.
+	VerbatimDisplayName bool
+	// MaxTTL caps the token's TTL and renewals (a login's max TTL).
+	MaxTTL  time.Duration
+	NumUses int
+	Path    string // "auth/token/create" unless a login says otherwise
 }
 
 // Create makes a token as a child of parent (nil for none: orphan).
@@ -152,6 +163,7 @@ func (s *Store) Create(parent *Entry, req CreateRequest) (*Entry, error) {
 		Policies:     normalizePolicies(req.Policies, parent, req.NoDefaultPolicy),
 		Meta:         req.Meta,
 		DisplayName:  displayName(req.DisplayName),
+		MaxTTL:       req.MaxTTL,
 		NumUses:      req.NumUses,
 		CreationTime: now,
 		Renewable:    req.Renewable == nil || *req.Renewable,
@@ -159,6 +171,9 @@ func (s *Store) Create(parent *Entry, req CreateRequest) (*Entry, error) {
 		Type:         "service",
 		Period:       req.Period,
 		Version:      1,
+	}
+	if req.VerbatimDisplayName {
+		e.DisplayName = req.DisplayName
 	}
 	if e.Path == "" {
 		e.Path = "auth/token/create"
@@ -230,6 +245,9 @@ func (s *Store) setTTL(e *Entry, req CreateRequest) {
 	}
 	if req.Period == 0 && s.MaxTTL > 0 && ttl > s.MaxTTL {
 		ttl = s.MaxTTL
+	}
+	if req.Period == 0 && req.MaxTTL > 0 && ttl > req.MaxTTL {
+		ttl = req.MaxTTL
 	}
 	e.TTL = ttl
 	e.ExplicitMaxTTL = req.ExplicitMaxTTL
@@ -394,6 +412,9 @@ func (s *Store) Renew(e *Entry, increment time.Duration) (*Entry, error) {
 	if e.Period == 0 && s.MaxTTL > 0 && exp.After(e.CreationTime.Add(s.MaxTTL)) {
 		exp = e.CreationTime.Add(s.MaxTTL)
 	}
+	if e.Period == 0 && e.MaxTTL > 0 && exp.After(e.CreationTime.Add(e.MaxTTL)) {
+		exp = e.CreationTime.Add(e.MaxTTL)
+	}
 	out := *e
 	out.ExpireTime = exp
 	err := s.space.Update(func(tx storage.Tx) error {
@@ -425,4 +446,97 @@ func (s *Store) Count() (int, error) {
 		return tx.Scan(idPrefix, "", func(string, []byte) error { n++; return nil })
 	})
 	return n, err
+}
+
+// RevokeAccessor revokes the token with the given accessor and its
+// children. An unknown accessor is not an error for the store; the caller
+// decides what to answer.
+func (s *Store) RevokeAccessor(acc string) (bool, error) {
+	var found bool
+	err := s.space.Update(func(tx storage.Tx) error {
+		h := tx.Get(accessorPrefix + acc)
+		if h == nil {
+			return nil
+		}
+		found = true
+		return revokeTree(tx, string(h), 0)
+	})
+	return found, err
+}
+
+// RevokeOrphan revokes token id alone; its children become orphans, as
+// Vault's revoke-orphan does.
+func (s *Store) RevokeOrphan(id string) error {
+	h := Hash(id)
+	return s.space.Update(func(tx storage.Tx) error {
+		children, err := tx.Keys(childPrefix+h+"/", "", 0)
+		if err != nil {
+			return err
+		}
+		for _, c := range children {
+			var child Entry
+			found, err := storage.GetJSON(tx, idPrefix+c, &child)
+			if err != nil {
+				return err
+			}
+			if found {
+				child.Parent, child.Orphan = "", true
+				if err := storage.PutJSON(tx, idPrefix+c, &child); err != nil {
+					return err
+				}
+			}
+			if err := tx.Delete(childPrefix + h + "/" + c); err != nil {
+				return err
+			}
+		}
+		return revokeTree(tx, h, 0)
+	})
+}
+
+// RevokeByPathPrefix revokes every token created through a path under
+// prefix ("auth/approle/"), with its children: disabling an auth method
+// revokes the tokens its logins made.
+func (s *Store) RevokeByPathPrefix(prefix string) error {
+	var hashes []string
+	err := s.space.View(func(tx storage.Tx) error {
+		return tx.Scan(idPrefix, "", func(k string, v []byte) error {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if strings.HasPrefix(e.Path, prefix) {
+				hashes = append(hashes, k)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		if err := s.RevokeHash(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Accessors returns every live token's accessor, sorted (LIST
+// auth/token/accessors).
+func (s *Store) Accessors() ([]string, error) {
+	var out []string
+	err := s.space.View(func(tx storage.Tx) error {
+		return tx.Scan(idPrefix, "", func(_ string, v []byte) error {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if !s.expired(&e) {
+				out = append(out, e.Accessor)
+			}
+			return nil
+		})
+	})
+	sort.Strings(out)
+	return out, err
 }

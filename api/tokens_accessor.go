@@ -1,0 +1,112 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"pkid/errs"
+)
+
+// moreTokenRoutes are the token store paths of issue 6: accessors, renewal
+// by token, orphan revocation.
+func (s *Server) moreTokenRoutes() []Route {
+	write := func(h HandlerFunc) map[Operation]HandlerFunc { return map[Operation]HandlerFunc{OpUpdate: h} }
+	return []Route{
+		{Pattern: "lookup-accessor", Operations: write(s.handleTokenLookupAccessor)},
+		{Pattern: "lookup-accessor/{accessor:.+}", Operations: write(s.handleTokenLookupAccessor)},
+		{Pattern: "revoke-accessor", Operations: write(s.handleTokenRevokeAccessor)},
+		{Pattern: "revoke-accessor/{accessor:.+}", Operations: write(s.handleTokenRevokeAccessor)},
+		{Pattern: "revoke-orphan", Operations: write(s.handleTokenRevokeOrphan)},
+		{Pattern: "renew", Operations: write(s.handleTokenRenew)},
+		{Pattern: "renew/{token:.+}", Operations: write(s.handleTokenRenew)},
+		{Pattern: "accessors", Operations: map[Operation]HandlerFunc{OpList: s.handleTokenAccessors}},
+	}
+}
+
+type accessorParam struct {
+	Accessor string `json:"accessor"`
+}
+
+func (s *Server) handleTokenLookupAccessor(_ context.Context, req *Request) (*Response, error) {
+	var in accessorParam
+	if err := req.Decode(&in); err != nil {
+		return nil, err
+	}
+	if in.Accessor == "" {
+		return nil, errs.Invalidf("missing accessor")
+	}
+	e, err := s.tokens.LookupAccessor(in.Accessor)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return nil, errs.Invalidf("invalid accessor")
+	}
+	data := s.lookupData(e)
+	data["id"] = "" // an accessor never reveals its token
+	return &Response{Data: data}, nil
+}
+
+func (s *Server) handleTokenRevokeAccessor(_ context.Context, req *Request) (*Response, error) {
+	var in accessorParam
+	if err := req.Decode(&in); err != nil {
+		return nil, err
+	}
+	if in.Accessor == "" {
+		return nil, errs.Invalidf("missing accessor")
+	}
+	found, err := s.tokens.RevokeAccessor(in.Accessor)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errs.Invalidf("invalid accessor")
+	}
+	return nil, nil
+}
+
+func (s *Server) handleTokenRevokeOrphan(_ context.Context, req *Request) (*Response, error) {
+	var in tokenParam
+	if err := req.Decode(&in); err != nil {
+		return nil, err
+	}
+	if in.Token == "" {
+		return nil, errs.Invalidf("token must be specified")
+	}
+	return nil, s.tokens.RevokeOrphan(in.Token)
+}
+
+type renewTokenRequest struct {
+	Token     string        `json:"token"`
+	Increment time.Duration `json:"increment"`
+}
+
+func (s *Server) handleTokenRenew(_ context.Context, req *Request) (*Response, error) {
+	var in renewTokenRequest
+	if err := req.Decode(&in); err != nil {
+		return nil, err
+	}
+	if in.Token == "" {
+		return nil, errs.Invalidf("token must be specified")
+	}
+	e, err := s.tokens.Lookup(in.Token)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return nil, errs.Invalidf("invalid token")
+	}
+	renewed, err := s.tokens.Renew(e, in.Increment)
+	if err != nil {
+		return nil, err
+	}
+	return &Response{Auth: s.authBlock(renewed)}, nil
+}
+
+func (s *Server) handleTokenAccessors(context.Context, *Request) (*Response, error) {
+	keys, err := s.tokens.Accessors()
+	if err != nil {
+		return nil, err
+	}
+	return &Response{Data: map[string]any{"keys": keys}}, nil
+}
