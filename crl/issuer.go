@@ -6,6 +6,7 @@
 package crl
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"time"
@@ -30,6 +31,10 @@ type Issuer struct {
 	RevokedAt time.Time
 	// SignatureAlgorithm signs CRLs; zero means "pick from the key".
 	SignatureAlgorithm x509.SignatureAlgorithm
+	// DeltaCRLURLs are the issuer's effective delta CRL distribution points
+	// (its own, else config/urls). When set, complete CRLs carry a Freshest
+	// CRL extension pointing at them, as Vault's do (RFC 5280 §5.2.6).
+	DeltaCRLURLs []string
 }
 
 // IssuerSource lists a mount's issuers. ca.Authority implements it.
@@ -37,4 +42,16 @@ type IssuerSource interface {
 	// Issuers returns every issuer of the mount and the default issuer's ID
 	// ("" when none), read within tx.
 	Issuers(tx storage.Tx) (issuers []Issuer, defaultID string, err error)
+}
+
+// IssuerRemover deletes an issuer (never its key) for tidy's
+// tidy_expired_issuers pass. ca.Authority is expected to implement it next to
+// IssuerSource; the Manager finds it by a type assertion on Config.Issuers,
+// and skips that pass with a logged warning while nothing implements it.
+//
+// DeleteIssuer must rebuild chains itself; it may call Manager.Rebuild (tidy
+// calls it without holding any Manager lock). It reports whether the deleted
+// issuer was the default.
+type IssuerRemover interface {
+	DeleteIssuer(ctx context.Context, id string) (wasDefault bool, err error)
 }

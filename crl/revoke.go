@@ -1,0 +1,515 @@
+package crl
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"strings"
+	"time"
+
+	"pkid/errs"
+	"pkid/storage"
+)
+
+// RevokeRequest is a revoke or revoke-with-key request (spec §3.1, §3.2).
+// Exactly one of SerialNumber and Certificate is set.
+type RevokeRequest struct {
+	SerialNumber *string `json:"serial_number"`
+	Certificate  *string `json:"certificate"`
+	// PrivateKey proves possession on revoke-with-key.
+	PrivateKey *string `json:"private_key"`
+	// WithKey marks revoke-with-key, where PrivateKey is required.
+	WithKey bool `json:"-"`
+}
+
+// RevokeResult is the answer to a revoke.
+type RevokeResult struct {
+	// Time is the revocation time: now, or the original one when the
+	// certificate was already revoked. Zero when revocation was refused
+	// with only a warning (an expired certificate).
+	Time     time.Time
+	Warnings []string
+}
+
+// Data is the response data Vault gives: nil for a refusal.
+func (r *RevokeResult) Data() map[string]any {
+	if r.Time.IsZero() {
+		return nil
+	}
+	return map[string]any{
+		"revocation_time":         r.Time.Unix(),
+		"revocation_time_rfc3339": r.Time.UTC().Format(time.RFC3339Nano),
+		"state":                   "revoked",
+	}
+}
+
+// candidate is a certificate found (or presented) for revocation.
+type candidate struct {
+	cert       *x509.Certificate
+	colon      string
+	storeCert  bool   // presented, verified, and not yet in certs/
+	issuerID   string // its issuer in this mount, or unassignedID
+	selfIssuer string // the ID of an issuer whose own serial this is
+	existing   *record
+}
+
+// Revoke revokes a certificate. The order of checks and the messages are
+// Vault's (path_revoke.go, crl_util.go revokeCert): both or neither field,
+// the key (revoke-with-key), the certificate lookup or verification, an
+// issuer's own serial, an existing revocation (its time is returned), an
+// expired certificate (200 with only a warning).
+func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*RevokeResult, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	cand, err := m.find(r)
+	if err != nil {
+		return nil, err
+	}
+	if r.WithKey {
+		key, err := parsePrivateKey(*r.PrivateKey)
+		if err != nil {
+			return nil, err
+		}
+		if err := keyMatches(key, cand.cert); err != nil {
+			return nil, err
+		}
+	}
+	if cand.selfIssuer != "" {
+		return nil, errs.Invalidf("adding issuer (id: %s) to its own CRL is not allowed", cand.selfIssuer)
+	}
+	if cand.existing != nil {
+		return &RevokeResult{Time: cand.existing.revocation(cand.colon).Time}, nil
+	}
+	cfg := m.CRLConfig()
+	now := m.clock.Now()
+	if cand.cert.NotAfter.Before(now.Add(2*time.Second)) && !cfg.AllowExpiredCertRevocation {
+		return m.refuseExpired(cand)
+	}
+	if cfg.AutoRebuild || cfg.Disable {
+		return m.revokeRecordOnly(cand, now, cfg.AutoRebuild && cfg.EnableDelta)
+	}
+	return m.revokeAndBuild(cand, now)
+}
+
+func (r RevokeRequest) check() error {
+	haveSerial, haveCert := r.SerialNumber != nil, r.Certificate != nil
+	switch {
+	case !haveSerial && !haveCert:
+		return errs.Invalidf("The serial number or certificate to revoke must be provided.")
+	case haveSerial && haveCert:
+		return errs.Invalidf("Must provide either the certificate or the serial to revoke; not both.")
+	}
+	if r.WithKey {
+		if r.PrivateKey == nil {
+			return errs.Invalidf("Must have private key to revoke via the /revoke-with-key path.")
+		}
+		if len(*r.PrivateKey) < 64 {
+			return errs.Invalidf("Provided data for private_key was too short; perhaps a path was passed to the API rather than the contents of a PEM file?")
+		}
+	}
+	if haveSerial && *r.SerialNumber == "" {
+		return errs.Invalidf("The serial number must be provided")
+	}
+	return nil
+}
+
+// find looks the certificate up (by serial) or verifies the presented one
+// against the mount's issuers, and gathers what revocation needs to know.
+func (m *Manager) find(r RevokeRequest) (*candidate, error) {
+	var presented *x509.Certificate
+	if r.Certificate != nil {
+		var err error
+		if presented, err = parseCertPEM(*r.Certificate); err != nil {
+			return nil, err
+		}
+	}
+	var cand *candidate
+	err := m.space.View(func(tx storage.Tx) error {
+		issuers, _, err := m.issuers.Issuers(tx)
+		if err != nil {
+			return fmt.Errorf("crl: list issuers: %w", err)
+		}
+		if presented != nil {
+			cand, err = verifyPresented(tx, presented, issuers)
+		} else {
+			cand, err = lookupSerial(tx, *r.SerialNumber)
+		}
+		if err != nil {
+			return err
+		}
+		cand.associate(issuers)
+		cand.existing, err = getRecord(tx, cand.colon)
+		return err
+	})
+	return cand, err
+}
+
+func lookupSerial(tx storage.Tx, serial string) (*candidate, error) {
+	colon, err := NormalizeSerial(serial)
+	if err != nil {
+		return nil, err
+	}
+	der := GetCert(tx, colon)
+	if der == nil {
+		return nil, errs.Invalidf("certificate with serial %s not found.", serial)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("crl: stored certificate %s: %w", colon, err)
+	}
+	return &candidate{cert: cert, colon: colon}, nil
+}
+
+// verifyPresented handles a certificate given to revoke ("BYOC", used for
+// no_store certificates): the stored copy must be the same certificate, and
+// an unstored one must verify against an issuer of this mount.
+func verifyPresented(tx storage.Tx, cert *x509.Certificate, issuers []Issuer) (*candidate, error) {
+	colon := FormatSerial(cert.SerialNumber)
+	if stored := GetCert(tx, colon); stored != nil {
+		if !bytes.Equal(stored, cert.Raw) {
+			return nil, errs.Invalidf("certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke")
+		}
+		return &candidate{cert: cert, colon: colon}, nil
+	}
+	for _, iss := range issuers {
+		if iss.Cert != nil && cert.CheckSignatureFrom(iss.Cert) == nil {
+			return &candidate{cert: cert, colon: colon, storeCert: true}, nil
+		}
+	}
+	return nil, errs.Invalidf("unable to verify signature on presented cert from any present issuer in this mount; certificates from previous CAs will need to have their issuing CA and key re-imported if revocation is necessary")
+}
+
+// associate finds the issuer that signed the certificate (same DN, valid
+// signature; spec §6.2) and notices an issuer's own serial.
+func (c *candidate) associate(issuers []Issuer) {
+	c.issuerID = unassignedID
+	for _, iss := range issuers {
+		if iss.Cert == nil {
+			continue
+		}
+		if FormatSerial(iss.Cert.SerialNumber) == c.colon && c.selfIssuer == "" {
+			c.selfIssuer = iss.ID
+		}
+		if c.issuerID == unassignedID && iss.ID != c.selfIssuer &&
+			bytes.Equal(c.cert.RawIssuer, iss.Cert.RawSubject) && c.cert.CheckSignatureFrom(iss.Cert) == nil {
+			c.issuerID = iss.ID
+		}
+	}
+}
+
+func (c *candidate) record(now time.Time) *record {
+	return &record{
+		Version:           recordVersion,
+		CertificateBytes:  c.cert.Raw,
+		RevocationTime:    now.Unix(),
+		RevocationTimeUTC: now.UTC(),
+		IssuerID:          c.issuerID,
+	}
+}
+
+// refuseExpired answers an expired certificate with Vault's warning; a
+// presented certificate is still stored, as Vault stores it before checking.
+func (m *Manager) refuseExpired(c *candidate) (*RevokeResult, error) {
+	if c.storeCert {
+		if err := m.space.Commit(func(tx storage.Tx) error { return PutCert(tx, c.cert) }); err != nil {
+			return nil, fmt.Errorf("crl: store presented certificate: %w", err)
+		}
+	}
+	return &RevokeResult{Warnings: []string{fmt.Sprintf(
+		"certificate with serial %s already expired; refusing to add to CRL. Enable 'AllowExpiredCertRevocation' to allow revoking expired certificates.", c.colon)}}, nil
+}
+
+// writeRecord stores the revocation unless a concurrent revoke got there
+// first, in which case it returns that record.
+func writeRecord(tx storage.Tx, c *candidate, rec *record, wal bool) (*record, error) {
+	existing, err := getRecord(tx, c.colon)
+	if err != nil || existing != nil {
+		return existing, err
+	}
+	if c.storeCert {
+		if err := PutCert(tx, c.cert); err != nil {
+			return nil, err
+		}
+	}
+	if err := putRevocation(tx, c.colon, rec, c.cert.NotAfter); err != nil {
+		return nil, err
+	}
+	if wal {
+		return nil, tx.Put(walPrefix+storageSerial(c.colon), walValue(rec.RevocationTimeUTC, c.issuerID))
+	}
+	return nil, nil
+}
+
+// revokeRecordOnly writes the revocation and builds nothing: the path of
+// auto_rebuild=true (Vault writes a delta WAL entry when delta CRLs are on)
+// and of disabled CRLs. It shares the group commit with issuance.
+func (m *Manager) revokeRecordOnly(c *candidate, now time.Time, wal bool) (*RevokeResult, error) {
+	rec := c.record(now)
+	var existing *record
+	err := m.space.Commit(func(tx storage.Tx) error {
+		var err error
+		existing, err = writeRecord(tx, c, rec, wal)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("crl: store revocation: %w", err)
+	}
+	if existing != nil {
+		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
+	}
+	m.version.Add(1)
+	if wal {
+		m.walVersion.Add(1)
+	}
+	return &RevokeResult{Time: rec.RevocationTimeUTC}, nil
+}
+
+// revokeAndBuild is revoke with auto_rebuild=false: the CRL that lists the
+// certificate is rebuilt before answering, as Vault does. Only that CRL is
+// rebuilt, and from its cached entries plus the new one, so the cost is
+// signing and writing the CRL, not reading every revocation again; the
+// revocation and the CRLs are committed in one transaction.
+func (m *Manager) revokeAndBuild(c *candidate, now time.Time) (*RevokeResult, error) {
+	m.buildMu.Lock()
+	defer m.buildMu.Unlock()
+	cfg := m.CRLConfig()
+	v0 := m.version.Load()
+	var s *snapshot
+	var cls *class
+	var cache *classCache
+	err := m.space.View(func(tx storage.Tx) error {
+		var err error
+		if c.existing, err = getRecord(tx, c.colon); err != nil || c.existing != nil {
+			return err
+		}
+		if s, err = m.snapshot(tx); err != nil {
+			return err
+		}
+		cls = s.classOf(c.issuerID)
+		if cls == nil || cls.signer == nil || cls.fresh {
+			return nil
+		}
+		cache = m.caches[cls.id]
+		if cache == nil || cache.version != v0 || cache.key != cls.key {
+			blob, n, err := m.loadEntries(tx, s, cls, nil)
+			if err != nil {
+				return err
+			}
+			cache = &classCache{key: cls.key, version: v0, blob: blob, count: n}
+			m.caches[cls.id] = cache
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.existing != nil {
+		return &RevokeResult{Time: c.existing.revocation(c.colon).Time}, nil
+	}
+	if cache == nil {
+		return m.revokeThenRebuild(c, now, s, cls)
+	}
+	return m.revokeIncremental(c, now, s, cls, cache, v0, cfg)
+}
+
+// revokeIncremental appends the entry to the cached CRL entries, signs the
+// complete and delta CRLs, and commits them with the revocation.
+func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, cls *class, cache *classCache, v0 uint64, cfg CRLConfig) (*RevokeResult, error) {
+	rec := c.record(now)
+	oldLen := len(cache.blob)
+	cache.blob = appendEntry(cache.blob, c.cert.SerialNumber.Bytes(), now)
+	out, err := m.signPair(s, cls, cfg, cache.blob, nil)
+	if err != nil {
+		cache.blob = cache.blob[:oldLen]
+		return nil, err
+	}
+	var existing *record
+	err = m.space.Update(func(tx storage.Tx) error {
+		var err error
+		if existing, err = writeRecord(tx, c, rec, false); err != nil || existing != nil {
+			return err
+		}
+		if err := putSigned(tx, out); err != nil {
+			return err
+		}
+		return storage.PutJSON(tx, crlStateKey, s.state)
+	})
+	if err != nil || existing != nil {
+		cache.blob = cache.blob[:oldLen]
+		if err != nil {
+			return nil, fmt.Errorf("crl: store revocation: %w", err)
+		}
+		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
+	}
+	cache.count++
+	if m.version.CompareAndSwap(v0, v0+1) {
+		cache.version = v0 + 1
+	} else {
+		m.version.Add(1) // another change landed meanwhile: reload next time
+		delete(m.caches, cls.id)
+	}
+	return &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: numberWarnings(s.warnings)}, nil
+}
+
+// revokeThenRebuild records the revocation and then, if its CRL was never
+// built, builds every CRL; a certificate whose issuer has no CRL (keyless,
+// or no CRL-signing usage) is only recorded.
+func (m *Manager) revokeThenRebuild(c *candidate, now time.Time, s *snapshot, cls *class) (*RevokeResult, error) {
+	rec := c.record(now)
+	var existing *record
+	err := m.space.Update(func(tx storage.Tx) error {
+		var err error
+		existing, err = writeRecord(tx, c, rec, false)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("crl: store revocation: %w", err)
+	}
+	if existing != nil {
+		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
+	}
+	m.version.Add(1)
+	res := &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: numberWarnings(s.warnings)}
+	if cls == nil || cls.signer == nil {
+		return res, nil
+	}
+	ws, err := m.rebuildLocked(false)
+	if err != nil {
+		return nil, rebuildError(err)
+	}
+	res.Warnings = numberWarnings(ws)
+	return res, nil
+}
+
+// RecordIssuerRevocation writes, within the caller's transaction, the
+// revocation record of an issuer's own certificate, as Vault does on
+// issuer/:ref/revoke when that certificate is in this mount's certificate
+// store (spec §3.2); ca.Authority calls it (ca.IssuerRevocationRecorder)
+// and rebuilds the CRLs after its commit. The issuer itself reaches its
+// parents' CRLs through Issuer.Revoked. Recording twice keeps the first time.
+func (m *Manager) RecordIssuerRevocation(tx storage.Tx, cert *x509.Certificate, at time.Time) error {
+	colon := FormatSerial(cert.SerialNumber)
+	if GetCert(tx, colon) == nil {
+		return nil
+	}
+	if rec, err := getRecord(tx, colon); err != nil || rec != nil {
+		return err
+	}
+	issuers, _, err := m.issuers.Issuers(tx)
+	if err != nil {
+		return fmt.Errorf("crl: record issuer revocation: %w", err)
+	}
+	c := &candidate{cert: cert, colon: colon}
+	c.associate(issuers)
+	rec := c.record(at)
+	if err := storage.PutJSON(tx, recordKey(colon), rec); err != nil {
+		return err
+	}
+	// The commit is the caller's, so the index version is bumped now; a
+	// build that reads before the commit still sees a changed class (the
+	// issuer is revoked), which invalidates its cached entries.
+	defer m.version.Add(1)
+	// A self-signed certificate is on no CRL at all; one signed by another
+	// issuer of the mount is indexed under it, so it stays on that CRL
+	// should the revoked issuer itself be deleted.
+	if c.issuerID == unassignedID {
+		return nil
+	}
+	return tx.Put(indexKey(c.issuerID, colon), indexValue(rec.RevocationTimeUTC, cert.NotAfter))
+}
+
+// ListRevoked lists revoked serials (colon form) after the given serial
+// (either form) and at most limit of them when limit > 0.
+func (m *Manager) ListRevoked(ctx context.Context, after string, limit int) ([]string, error) {
+	if after != "" {
+		if n, err := NormalizeSerial(after); err == nil {
+			after = storageSerial(n)
+		}
+	}
+	var keys []string
+	err := m.space.View(func(tx storage.Tx) error {
+		var err error
+		keys, err = tx.Keys(revokedPrefix, after, limit)
+		return err
+	})
+	for i, k := range keys {
+		keys[i] = strings.ReplaceAll(k, "-", ":")
+	}
+	return keys, err
+}
+
+// parseCertPEM reads the certificate given to revoke, with Vault's
+// messages (path_revoke.go), all of them 400s.
+func parseCertPEM(s string) (*x509.Certificate, error) {
+	if len(s) < 75 {
+		return nil, errs.Invalidf("provided certificate data was too short; perhaps a path was passed to the API rather than the contents of a PEM file")
+	}
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return nil, errs.Invalidf("certificate contains no PEM data")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, errs.Invalidf("certificate could not be parsed: %v", err)
+	}
+	return cert, nil
+}
+
+// parsePrivateKey reads revoke-with-key's PEM key: PKCS#8, PKCS#1 or SEC 1.
+func parsePrivateKey(s string) (crypto.Signer, error) {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return nil, errs.Invalidf("provided key PEM block contained no data or failed to parse")
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		if signer, ok := k.(crypto.Signer); ok {
+			return signer, nil
+		}
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParseECPrivateKey(block.Bytes)
+	if err != nil {
+		return nil, errs.Invalidf("failed to parse provided private key: unable to parse the key as PKCS#8, PKCS#1 or EC")
+	}
+	return k, nil
+}
+
+// keyMatches checks possession on revoke-with-key. A mismatch is a 500 in
+// Vault (spec Appendix C), so errs.VaultInternal with Vault's text.
+func keyMatches(key crypto.Signer, cert *x509.Certificate) error {
+	typeMismatch := errs.New(errs.VaultInternal, "provided private key type does not match certificate's public key type")
+	switch cert.PublicKey.(type) {
+	case *rsa.PublicKey:
+		rk, ok := key.(*rsa.PrivateKey)
+		if !ok {
+			return typeMismatch
+		}
+		if err := rk.Validate(); err != nil {
+			return errs.Invalidf("error validating integrity of private key: %v", err)
+		}
+	case *ecdsa.PublicKey:
+		if _, ok := key.Public().(*ecdsa.PublicKey); !ok {
+			return typeMismatch
+		}
+	case ed25519.PublicKey:
+		if _, ok := key.Public().(ed25519.PublicKey); !ok {
+			return typeMismatch
+		}
+	default:
+		return errs.Invalidf("certificate has an unknown public key algorithm; unable to validate provided private key; ask an admin to revoke this certificate instead")
+	}
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(cert.PublicKey) {
+		return errs.New(errs.VaultInternal, "provided private key does not match certificate's public key")
+	}
+	return nil
+}

@@ -1,0 +1,300 @@
+package crl
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"pkid/errs"
+	"pkid/field"
+	"pkid/storage"
+)
+
+const autoTidyKey = "config/auto-tidy"
+
+// Vault's tidy defaults (path_tidy.go defaultTidyConfig, fields.go).
+const (
+	defaultSafetyBuffer     = 72 * time.Hour
+	defaultIssuerBuffer     = 365 * 24 * time.Hour
+	defaultAcmeBuffer       = 30 * 24 * time.Hour
+	defaultAutoTidyInterval = 12 * time.Hour
+	defaultPageSize         = 1000
+)
+
+// anyTidyOps names the operation flags in Vault's "no operation" messages.
+const anyTidyOps = "tidy_cert_store / tidy_revoked_certs / tidy_revoked_cert_issuer_associations / tidy_expired_issuers / tidy_move_legacy_ca_bundle / tidy_acme"
+
+// TidyOps are the operations of a tidy run.
+type TidyOps struct {
+	CertStore      bool `json:"tidy_cert_store"`
+	RevokedCerts   bool `json:"tidy_revoked_certs"`
+	IssuerAssocs   bool `json:"tidy_revoked_cert_issuer_associations"`
+	ExpiredIssuers bool `json:"tidy_expired_issuers"`
+	InvalidCerts   bool `json:"tidy_invalid_certs"`
+	// BackupBundle and Acme are accepted for compatibility: pkid has no
+	// legacy CA bundle and no ACME state, so they find nothing to do.
+	BackupBundle bool `json:"tidy_move_legacy_ca_bundle"`
+	Acme         bool `json:"tidy_acme"`
+}
+
+func (o TidyOps) any() bool {
+	return o.CertStore || o.RevokedCerts || o.IssuerAssocs || o.ExpiredIssuers || o.InvalidCerts || o.BackupBundle || o.Acme
+}
+
+// tidyRun is a validated tidy: operations and buffers.
+type tidyRun struct {
+	TidyOps
+	safety, revokedSafety, issuerSafety, acmeSafety time.Duration
+	pause                                           time.Duration
+	pageSize                                        int
+	auto                                            bool
+}
+
+// TidyRequest is a tidy write (spec §3.1 tidy). Defaults are Vault's
+// schema defaults, not config/auto-tidy's; see DefaultTidyRequest.
+type TidyRequest struct {
+	TidyOps
+	TidyRevocationList  bool           `json:"tidy_revocation_list"` // deprecated alias of tidy_revoked_certs
+	SafetyBuffer        time.Duration  `json:"safety_buffer"`
+	RevokedSafetyBuffer *time.Duration `json:"revoked_safety_buffer"`
+	IssuerSafetyBuffer  time.Duration  `json:"issuer_safety_buffer"`
+	AcmeSafetyBuffer    time.Duration  `json:"acme_account_safety_buffer"`
+	PauseDuration       string         `json:"pause_duration"`
+	PageSize            int            `json:"page_size"`
+}
+
+// DefaultTidyRequest is a tidy with nothing sent.
+func DefaultTidyRequest() TidyRequest {
+	return TidyRequest{
+		SafetyBuffer:       defaultSafetyBuffer,
+		IssuerSafetyBuffer: defaultIssuerBuffer,
+		AcmeSafetyBuffer:   defaultAcmeBuffer,
+		PauseDuration:      "0s",
+		PageSize:           defaultPageSize,
+	}
+}
+
+// run validates the request with Vault's messages (path_tidy.go).
+func (r TidyRequest) run() (tidyRun, error) {
+	run := tidyRun{TidyOps: r.TidyOps, safety: r.SafetyBuffer, revokedSafety: r.SafetyBuffer,
+		issuerSafety: r.IssuerSafetyBuffer, acmeSafety: r.AcmeSafetyBuffer, pageSize: r.PageSize}
+	run.RevokedCerts = run.RevokedCerts || r.TidyRevocationList
+	if r.RevokedSafetyBuffer != nil {
+		run.revokedSafety = *r.RevokedSafetyBuffer
+	}
+	switch {
+	case run.safety < time.Second:
+		return run, errs.Invalidf("safety_buffer must be greater than zero")
+	case run.revokedSafety < time.Second:
+		return run, errs.Invalidf("revokedSafetyBuffer must be greater than zero")
+	case run.issuerSafety < time.Second:
+		return run, errs.Invalidf("issuer_safety_buffer must be greater than zero")
+	case run.acmeSafety < time.Second:
+		return run, errs.Invalidf("acme_account_safety_buffer must be greater than zero")
+	}
+	if r.PauseDuration != "" {
+		d, err := field.ParseDuration(r.PauseDuration)
+		if err != nil {
+			return run, errs.Invalidf("Error parsing pause_duration: %v", err)
+		}
+		if d < 0 {
+			return run, errs.Invalidf("received invalid, negative pause_duration")
+		}
+		run.pause = d
+	}
+	if r.PageSize > 0 && r.PageSize < 5 {
+		return run, errs.Invalidf("page_size must be greater than five")
+	}
+	if run.pageSize <= 0 {
+		run.pageSize = defaultPageSize // Vault: unpaged; batches keep write transactions short
+	}
+	return run, nil
+}
+
+// AutoTidyConfig is config/auto-tidy (spec §3.2), as stored.
+type AutoTidyConfig struct {
+	Version  int           `json:"version"`
+	Enabled  bool          `json:"enabled"`
+	Interval time.Duration `json:"interval"`
+	TidyOps
+	SafetyBuffer        time.Duration  `json:"safety"`
+	RevokedSafetyBuffer *time.Duration `json:"revoked_safety"`
+	IssuerSafetyBuffer  time.Duration  `json:"issuer_safety"`
+	AcmeSafetyBuffer    time.Duration  `json:"acme_safety"`
+	PauseDuration       time.Duration  `json:"pause"`
+	PageSize            int            `json:"page_size"`
+	MaintainCount       bool           `json:"maintain_stored_certificate_counts"`
+	PublishMetrics      bool           `json:"publish_stored_certificate_count_metrics"`
+}
+
+// DefaultAutoTidyConfig is an unconfigured mount's config/auto-tidy.
+func DefaultAutoTidyConfig() AutoTidyConfig {
+	return AutoTidyConfig{
+		Version: 1, Interval: defaultAutoTidyInterval, SafetyBuffer: defaultSafetyBuffer,
+		IssuerSafetyBuffer: defaultIssuerBuffer, AcmeSafetyBuffer: defaultAcmeBuffer, PageSize: defaultPageSize,
+	}
+}
+
+// Data is config/auto-tidy as Vault answers it: durations in seconds,
+// pause_duration as a Go duration string.
+func (c AutoTidyConfig) Data() map[string]any {
+	revoked := c.SafetyBuffer
+	if c.RevokedSafetyBuffer != nil {
+		revoked = *c.RevokedSafetyBuffer
+	}
+	return map[string]any{
+		"enabled":                                  c.Enabled,
+		"interval_duration":                        field.Seconds(c.Interval),
+		"tidy_cert_store":                          c.CertStore,
+		"tidy_revoked_certs":                       c.RevokedCerts,
+		"tidy_revoked_cert_issuer_associations":    c.IssuerAssocs,
+		"tidy_expired_issuers":                     c.ExpiredIssuers,
+		"tidy_invalid_certs":                       c.InvalidCerts,
+		"tidy_move_legacy_ca_bundle":               c.BackupBundle,
+		"tidy_acme":                                c.Acme,
+		"safety_buffer":                            field.Seconds(c.SafetyBuffer),
+		"revoked_safety_buffer":                    field.Seconds(revoked),
+		"issuer_safety_buffer":                     field.Seconds(c.IssuerSafetyBuffer),
+		"acme_account_safety_buffer":               field.Seconds(c.AcmeSafetyBuffer),
+		"pause_duration":                           c.PauseDuration.String(),
+		"page_size":                                c.PageSize,
+		"maintain_stored_certificate_counts":       c.MaintainCount,
+		"publish_stored_certificate_count_metrics": c.PublishMetrics,
+	}
+}
+
+func (c AutoTidyConfig) run() tidyRun {
+	r := tidyRun{TidyOps: c.TidyOps, safety: c.SafetyBuffer, revokedSafety: c.SafetyBuffer,
+		issuerSafety: c.IssuerSafetyBuffer, acmeSafety: c.AcmeSafetyBuffer, pause: c.PauseDuration,
+		pageSize: c.PageSize, auto: true}
+	if c.RevokedSafetyBuffer != nil {
+		r.revokedSafety = *c.RevokedSafetyBuffer
+	}
+	if r.pageSize <= 0 {
+		r.pageSize = defaultPageSize
+	}
+	return r
+}
+
+// AutoTidyPatch is a config/auto-tidy write: only sent fields change.
+type AutoTidyPatch struct {
+	Enabled             *bool          `json:"enabled"`
+	Interval            *time.Duration `json:"interval_duration"`
+	CertStore           *bool          `json:"tidy_cert_store"`
+	RevokedCerts        *bool          `json:"tidy_revoked_certs"`
+	IssuerAssocs        *bool          `json:"tidy_revoked_cert_issuer_associations"`
+	ExpiredIssuers      *bool          `json:"tidy_expired_issuers"`
+	InvalidCerts        *bool          `json:"tidy_invalid_certs"`
+	BackupBundle        *bool          `json:"tidy_move_legacy_ca_bundle"`
+	Acme                *bool          `json:"tidy_acme"`
+	SafetyBuffer        *time.Duration `json:"safety_buffer"`
+	RevokedSafetyBuffer *time.Duration `json:"revoked_safety_buffer"`
+	IssuerSafetyBuffer  *time.Duration `json:"issuer_safety_buffer"`
+	AcmeSafetyBuffer    *time.Duration `json:"acme_account_safety_buffer"`
+	PauseDuration       *string        `json:"pause_duration"`
+	PageSize            *int           `json:"page_size"`
+	MaintainCount       *bool          `json:"maintain_stored_certificate_counts"`
+	PublishMetrics      *bool          `json:"publish_stored_certificate_count_metrics"`
+}
+
+// apply merges p with Vault's checks and messages (pathConfigAutoTidyWrite).
+func (c *AutoTidyConfig) apply(p AutoTidyPatch) error {
+	setBool(&c.Enabled, p.Enabled)
+	if p.Interval != nil {
+		c.Interval = *p.Interval
+	}
+	for _, f := range []struct{ dst, src *bool }{
+		{&c.CertStore, p.CertStore}, {&c.RevokedCerts, p.RevokedCerts}, {&c.IssuerAssocs, p.IssuerAssocs},
+		{&c.ExpiredIssuers, p.ExpiredIssuers}, {&c.InvalidCerts, p.InvalidCerts},
+		{&c.BackupBundle, p.BackupBundle}, {&c.Acme, p.Acme},
+		{&c.MaintainCount, p.MaintainCount}, {&c.PublishMetrics, p.PublishMetrics},
+	} {
+		setBool(f.dst, f.src)
+	}
+	if err := c.applyBuffers(p); err != nil {
+		return err
+	}
+	if p.PauseDuration != nil {
+		d, err := field.ParseDuration(*p.PauseDuration)
+		if err != nil {
+			return errs.Invalidf("unable to parse given pause_duration: %v", err)
+		}
+		if d < 0 {
+			return errs.Invalidf("received invalid, negative pause_duration")
+		}
+		c.PauseDuration = d
+	}
+	if p.PageSize != nil {
+		if *p.PageSize > 0 && *p.PageSize < 5 {
+			return errs.Invalidf("page_size must be greater than five")
+		}
+		c.PageSize = *p.PageSize
+	}
+	if c.Enabled && !c.TidyOps.any() {
+		return errs.Invalidf("Auto-tidy enabled but no tidy operations were requested. Enable at least one tidy operation to be run (%s).", anyTidyOps)
+	}
+	if c.PublishMetrics && !c.MaintainCount {
+		return errs.Invalidf("Can not publish a running storage metrics count to metrics without first maintaining that count.  Enable `maintain_stored_certificate_counts` to enable `publish_stored_certificate_count_metrics`.")
+	}
+	return nil
+}
+
+func (c *AutoTidyConfig) applyBuffers(p AutoTidyPatch) error {
+	check := func(v *time.Duration, dst *time.Duration, msg string) error {
+		if v == nil {
+			return nil
+		}
+		if *v < time.Second {
+			return errs.Invalidf(msg, int64(*v/time.Second))
+		}
+		*dst = *v
+		return nil
+	}
+	if err := check(p.SafetyBuffer, &c.SafetyBuffer, "given safety_buffer must be at least one second; got: %v"); err != nil {
+		return err
+	}
+	if p.RevokedSafetyBuffer != nil {
+		var d time.Duration
+		if err := check(p.RevokedSafetyBuffer, &d, "revoked_safety_buffer must be at least one second; got: %v"); err != nil {
+			return err
+		}
+		c.RevokedSafetyBuffer = &d
+	}
+	// Vault names safety_buffer in the issuer buffer's message too.
+	if err := check(p.IssuerSafetyBuffer, &c.IssuerSafetyBuffer, "given safety_buffer must be at least one second; got: %v"); err != nil {
+		return err
+	}
+	return check(p.AcmeSafetyBuffer, &c.AcmeSafetyBuffer, "given acme_account_safety_buffer must be at least one second; got: %v")
+}
+
+func loadAutoTidyConfig(tx storage.Tx) (AutoTidyConfig, error) {
+	cfg := DefaultAutoTidyConfig()
+	if _, err := storage.GetJSON(tx, autoTidyKey, &cfg); err != nil {
+		return cfg, fmt.Errorf("crl: load config/auto-tidy: %w", err)
+	}
+	return cfg, nil
+}
+
+// AutoTidyConfig returns the mount's config/auto-tidy.
+func (m *Manager) AutoTidyConfig() AutoTidyConfig {
+	m.cfgMu.RLock()
+	defer m.cfgMu.RUnlock()
+	return m.tidyCfg
+}
+
+// SetAutoTidyConfig merges p into config/auto-tidy and stores it.
+func (m *Manager) SetAutoTidyConfig(ctx context.Context, p AutoTidyPatch) (AutoTidyConfig, error) {
+	m.cfgWriteMu.Lock()
+	defer m.cfgWriteMu.Unlock()
+	next := m.AutoTidyConfig()
+	if err := next.apply(p); err != nil {
+		return m.AutoTidyConfig(), err
+	}
+	if err := m.space.Update(func(tx storage.Tx) error { return storage.PutJSON(tx, autoTidyKey, next) }); err != nil {
+		return m.AutoTidyConfig(), fmt.Errorf("crl: store config/auto-tidy: %w", err)
+	}
+	m.cfgMu.Lock()
+	m.tidyCfg = next
+	m.cfgMu.Unlock()
+	return next, nil
+}
