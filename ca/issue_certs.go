@@ -1,0 +1,76 @@
+package ca
+
+import (
+	"time"
+
+	"pkid/crl"
+	"pkid/storage"
+)
+
+// StoredCert is a certificate of the mount's store and its revocation
+// state, what cert/:serial answers.
+type StoredCert struct {
+	DER []byte
+	// RevokedAt is zero for a certificate that is not revoked.
+	RevokedAt time.Time
+	// RevocationIssuerID is the issuer recorded with the revocation, when
+	// known.
+	RevocationIssuerID string
+}
+
+// Data renders the certificate as Vault's cert/:serial (spec §3.1): the PEM
+// without a trailing newline and the revocation fields, revocation_time 0
+// and "" when not revoked, issuer_id only when revoked by a known issuer.
+func (c *StoredCert) Data() map[string]any {
+	d := map[string]any{
+		"certificate":             CertPEM(c.DER),
+		"revocation_time":         int64(0),
+		"revocation_time_rfc3339": "",
+	}
+	if !c.RevokedAt.IsZero() {
+		d["revocation_time"] = c.RevokedAt.Unix()
+		d["revocation_time_rfc3339"] = c.RevokedAt.UTC().Format(time.RFC3339Nano)
+		if c.RevocationIssuerID != "" {
+			d["issuer_id"] = c.RevocationIssuerID
+		}
+	}
+	return d
+}
+
+// StoredCert returns the stored certificate with the given serial (colon
+// or hyphen form, any case), or nil when there is none. A serial that is
+// not hex pairs is simply not found.
+func (a *Authority) StoredCert(serial string) (*StoredCert, error) {
+	colon, err := crl.NormalizeSerial(serial)
+	if err != nil {
+		return nil, nil
+	}
+	var out *StoredCert
+	err = a.cfg.Space.View(func(tx storage.Tx) error {
+		der := crl.GetCert(tx, colon)
+		if der == nil {
+			return nil
+		}
+		out = &StoredCert{DER: der}
+		rev, err := crl.GetRevocation(tx, colon)
+		if err != nil || rev == nil {
+			return err
+		}
+		out.RevokedAt, out.RevocationIssuerID = rev.Time, rev.IssuerID
+		return nil
+	})
+	return out, err
+}
+
+// ListCerts lists stored serials in colon form, in storage order, after
+// after (either serial form; it need not exist) and at most limit of them
+// when limit > 0. no_store certificates are never in the store.
+func (a *Authority) ListCerts(after string, limit int) ([]string, error) {
+	var keys []string
+	err := a.cfg.Space.View(func(tx storage.Tx) error {
+		var err error
+		keys, err = crl.ListCerts(tx, after, limit)
+		return err
+	})
+	return keys, err
+}

@@ -1,0 +1,149 @@
+package ca
+
+import (
+	"crypto/x509/pkix"
+	"net"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"golang.org/x/net/idna"
+
+	"pkid/errs"
+)
+
+// SubjectFields are the subject attributes of the CA request blocks
+// (spec §3.0 block CA): comma lists, duplicates removed keeping order.
+type SubjectFields struct {
+	OU            []string `json:"ou"`
+	Organization  []string `json:"organization"`
+	Country       []string `json:"country"`
+	Locality      []string `json:"locality"`
+	Province      []string `json:"province"`
+	StreetAddress []string `json:"street_address"`
+	PostalCode    []string `json:"postal_code"`
+	// SerialNumber is the subject serialNumber attribute (OID 2.5.4.5), not
+	// the certificate serial.
+	SerialNumber string `json:"serial_number"`
+}
+
+// NameFields are the names of a CA certificate or CSR request.
+type NameFields struct {
+	CommonName string `json:"common_name"`
+	// AltNames is one comma-separated string (not a list field in Vault):
+	// entries with '@' become e-mail SANs, hostname-shaped entries DNS
+	// SANs, anything else is dropped.
+	AltNames          string   `json:"alt_names"`
+	IPSANs            []string `json:"ip_sans"`
+	URISANs           []string `json:"uri_sans"`
+	OtherSANs         []string `json:"other_sans"`
+	ExcludeCNFromSANs bool     `json:"exclude_cn_from_sans"`
+}
+
+// names are parsed SANs.
+type names struct {
+	dns    []string
+	emails []string
+	ips    []net.IP
+	uris   []*url.URL
+	others []OtherName
+}
+
+// hostnameRegexp is Vault's test of a DNS-shaped name (after IDNA), with an
+// optional leading wildcard label and trailing dot.
+var hostnameRegexp = regexp.MustCompile(`^(\*\.)?(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.?$`)
+
+var idnaProfile = idna.New(idna.StrictDomainName(true), idna.VerifyDNSLength(true))
+
+// parseNames builds the SANs of a CA request (no role restrictions apply):
+// the CN unless excluded, alt_names, ip_sans, uri_sans, other_sans.
+func parseNames(cn string, f NameFields) (names, error) {
+	var n names
+	add := func(s string) error {
+		if strings.Contains(s, "@") {
+			n.emails = append(n.emails, s)
+			return nil
+		}
+		ascii, err := idnaProfile.ToASCII(s)
+		if err != nil {
+			return errs.Invalidf("%v", err)
+		}
+		if hostnameRegexp.MatchString(ascii) {
+			n.dns = append(n.dns, ascii)
+		}
+		return nil
+	}
+	if cn != "" && !f.ExcludeCNFromSANs {
+		if err := add(cn); err != nil {
+			return names{}, err
+		}
+	}
+	for _, s := range dedupe(splitAltNames(f.AltNames)) {
+		if err := add(s); err != nil {
+			return names{}, err
+		}
+	}
+	n.dns = dedupe(n.dns)
+	n.emails = dedupe(n.emails)
+	sort.Strings(n.emails) // Vault's RemoveDuplicates sorts e-mail SANs
+	for _, s := range f.IPSANs {
+		ip := net.ParseIP(s)
+		if ip == nil {
+			return names{}, errs.Invalidf("the value %q is not a valid IP address", s)
+		}
+		n.ips = append(n.ips, ip)
+	}
+	for _, s := range f.URISANs {
+		u, err := url.Parse(s)
+		if err != nil {
+			return names{}, errs.Invalidf("the provided URI Subject Alternative Name %q is not a valid URI", s)
+		}
+		n.uris = append(n.uris, u)
+	}
+	others, err := ParseOtherSANs(f.OtherSANs)
+	if err != nil {
+		return names{}, err
+	}
+	n.others = others
+	return n, nil
+}
+
+func splitAltNames(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// subject builds a CA subject: CN, serialNumber and the attribute lists.
+func (s SubjectFields) subject(cn string) pkix.Name {
+	return pkix.Name{
+		CommonName:         cn,
+		SerialNumber:       s.SerialNumber,
+		Country:            dedupe(s.Country),
+		Organization:       dedupe(s.Organization),
+		OrganizationalUnit: dedupe(s.OU),
+		Locality:           dedupe(s.Locality),
+		Province:           dedupe(s.Province),
+		StreetAddress:      dedupe(s.StreetAddress),
+		PostalCode:         dedupe(s.PostalCode),
+	}
+}
+
+// dedupe removes duplicates keeping the first occurrence.
+func dedupe(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool, len(in))
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,306 @@
+package ca
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"strings"
+
+	"pkid/crl"
+	"pkid/errs"
+	"pkid/storage"
+)
+
+// RootRequest is the input of root/generate/:exported and its aliases
+// issuers/generate/root/:exported and root/rotate/:exported (spec §3.1,
+// blocks CA, KEYGEN, CAISSUE, KU).
+type RootRequest struct {
+	NameFields
+	SubjectFields
+	ValidityFields
+	KeyFields
+	CAExtensionFields
+	OutputFields
+	// UsePSS signs with RSA-PSS (RSA keys only).
+	UsePSS bool `json:"use_pss"`
+	// IssuerName names the new issuer ("" or nil: unnamed, or "next" on
+	// root/rotate when that name is free).
+	IssuerName *string `json:"issuer_name"`
+}
+
+// GeneratedRoot is the result of a root generation.
+type GeneratedRoot struct {
+	Cert *x509.Certificate
+	// Key is the new private key, set only in the exported mode: the one
+	// time it leaves the server.
+	Key                  crypto.Signer
+	IssuerID, IssuerName string
+	KeyID, KeyName       string
+	Warnings             []string
+}
+
+// Warning texts shared by the generation paths (Vault's wording).
+const (
+	warnNoSubject = "This issuer certificate was generated without a Subject; this makes it likely that issuing leaf certs with this certificate will cause TLS validation libraries to reject this certificate."
+	warnNoAIA     = "This mount hasn't configured any authority information access (AIA) fields; this may make it harder for systems to find missing certificates in the chain or to validate revocation status of certificates. Consider updating /config/urls or the newly generated issuer with this information."
+	warnRootAIA   = "When generating root CA, found global AIA configuration with issuer_id template unsuitable for root generation. This AIA configuration has been ignored. To include AIA on this root CA, set the global AIA configuration to not include issuer_id and instead to refer to a static issuer name."
+)
+
+// GenerateRoot makes a self-signed CA (spec §3.1 generate root): a new key
+// (internal, exported) or a stored one (existing, key_ref), a certificate
+// valid for ttl or until not_after (default: the mount's default TTL,
+// capped at its max TTL with a warning), stored as a new issuer (the
+// default when none is set or default_follows_latest_issuer) and in the
+// certificate store. It forces a CRL rebuild. rotate is root/rotate: an
+// unnamed issuer is named "next" when that name is free.
+func (a *Authority) GenerateRoot(ctx context.Context, mode string, rotate bool, req *RootRequest, ttls MountTTLs) (*GeneratedRoot, error) {
+	mode, err := ParseMode(mode)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ParseFormat(req.Format); err != nil {
+		return nil, err
+	}
+	keyType, keyBits, sigBits, err := req.keyParams(mode)
+	if err != nil {
+		return nil, err
+	}
+	issuerName, keyName, err := a.checkNewNames(req.IssuerName, req.KeyName)
+	if err != nil {
+		return nil, err
+	}
+	var key crypto.Signer
+	if mode == ModeExisting {
+		if key, err = a.existingKey(req.KeyRef); err != nil {
+			return nil, err
+		}
+		if sigBits, err = ValidateSignatureBits(KeyTypeOf(key.Public()), sigBits); err != nil {
+			return nil, err
+		}
+	}
+	tmpl, warnings, err := a.rootTemplate(req)
+	if err != nil {
+		return nil, err
+	}
+	notBefore, notAfter, ttlWarnings, err := caValidity(a.cfg.Clock.Now(), req.ValidityFields, ttls)
+	if err != nil {
+		return nil, err
+	}
+	tmpl.NotBefore, tmpl.NotAfter = notBefore, notAfter
+	warnings = append(warnings, ttlWarnings...)
+	if key == nil {
+		if key, err = GenerateKey(a.cfg.Rand, keyType, keyBits); err != nil {
+			return nil, err
+		}
+	}
+	tmpl.SignatureAlgorithm = SignatureAlgorithm(key.Public(), sigBits, req.UsePSS)
+	if tmpl.SubjectKeyId, err = SubjectKeyID(key.Public()); err != nil {
+		return nil, err
+	}
+	cert, err := signCert(a.cfg.Rand, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.storeRoot(cert, key, issuerName, keyName, rotate)
+	if err != nil {
+		return nil, err
+	}
+	if mode == ModeExported {
+		res.Key = key
+	}
+	res.Warnings = rootWarnings(cert)
+	crlWarnings, err := a.rebuildCRL(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	res.Warnings = append(res.Warnings, crlWarnings...)
+	if cert.MaxPathLen == 0 {
+		res.Warnings = append(res.Warnings, "Max path length of the generated certificate is zero. This certificate cannot be used to issue intermediate CA certificates.")
+	}
+	res.Warnings = append(res.Warnings, warnings...)
+	return res, nil
+}
+
+func rootWarnings(cert *x509.Certificate) []string {
+	var w []string
+	if len(cert.RawSubject) <= 2 {
+		w = append(w, warnNoSubject)
+	}
+	if len(cert.OCSPServer) == 0 && len(cert.IssuingCertificateURL) == 0 && len(cert.CRLDistributionPoints) == 0 {
+		w = append(w, warnNoAIA)
+	}
+	return w
+}
+
+// rootTemplate builds everything of a root certificate but validity, key
+// identifiers and signature algorithm.
+func (a *Authority) rootTemplate(req *RootRequest) (*x509.Certificate, []string, error) {
+	n, err := parseNames(req.CommonName, req.NameFields)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := NewSerial(a.cfg.Rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      req.SubjectFields.subject(req.CommonName),
+		DNSNames:     n.dns, EmailAddresses: n.emails, IPAddresses: n.ips, URIs: n.uris,
+	}
+	maxPath := -1
+	if req.MaxPathLength != nil {
+		maxPath = *req.MaxPathLength
+	}
+	req.CAExtensionFields.apply(tmpl, maxPath)
+	if err := SetOtherSANs(tmpl, n.others); err != nil {
+		return nil, nil, err
+	}
+	urls, warnings, err := a.rootURLs()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := urls.Apply(tmpl); err != nil {
+		return nil, nil, err
+	}
+	return tmpl, warnings, nil
+}
+
+// rootURLs are config/urls as a root can carry them: with no issuer ID
+// yet, an {{issuer_id}} template makes Vault leave the AIA out, with a
+// warning; other template problems are errors.
+func (a *Authority) rootURLs() (URLs, []string, error) {
+	var cfg urlsConfig
+	var cluster clusterConfig
+	err := a.cfg.Space.View(func(tx storage.Tx) error {
+		var err error
+		if cfg, err = getURLs(tx); err != nil {
+			return err
+		}
+		cluster, err = getCluster(tx)
+		return err
+	})
+	if err != nil {
+		return URLs{}, nil, err
+	}
+	urls, err := cfg.resolve("", cluster)
+	if err == nil {
+		return urls, nil, nil
+	}
+	if !errors.Is(err, errNoIssuerIDForTemplate) {
+		return URLs{}, nil, errs.Wrap(errs.VaultInternal, err, "unable to parse AIA URL information: "+err.Error())
+	}
+	if _, err2 := cfg.resolve("empty-issuer-id", cluster); err2 != nil {
+		return URLs{}, nil, errs.Wrap(errs.VaultInternal, err2, "unable to parse AIA URL information: "+err2.Error()+
+			"\nUsing templated AIA URL's {{issuer_id}} field when generating root certificates is not supported.")
+	}
+	return URLs{}, []string{warnRootAIA}, nil
+}
+
+// checkNewNames validates the issuer_name and key_name of a generation
+// request and refuses names already taken (they are checked again when
+// stored). An empty name means none.
+func (a *Authority) checkNewNames(issuerName *string, keyName string) (string, string, error) {
+	var in string
+	if issuerName != nil {
+		in = strings.TrimSpace(*issuerName)
+	}
+	kn := strings.TrimSpace(keyName)
+	if in != "" {
+		if err := validateIssuerName(in); err != nil {
+			return "", "", err
+		}
+	}
+	if kn != "" {
+		if err := validateKeyName(kn); err != nil {
+			return "", "", err
+		}
+	}
+	err := a.cfg.Space.View(func(tx storage.Tx) error {
+		if taken, err := issuerNameTaken(tx, in, ""); err != nil || taken {
+			return orErr(err, errIssuerNameInUse)
+		}
+		if taken, err := keyNameTaken(tx, kn, ""); err != nil || taken {
+			return orErr(err, errKeyNameInUse)
+		}
+		return nil
+	})
+	return in, kn, err
+}
+
+func orErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}
+
+// existingKey loads the key of the existing mode (400 when unknown, as
+// Vault answers on generation paths).
+func (a *Authority) existingKey(ref string) (crypto.Signer, error) {
+	if strings.TrimSpace(ref) == "" {
+		ref = DefaultRef
+	}
+	var key crypto.Signer
+	err := a.cfg.Space.View(func(tx storage.Tx) error {
+		rec, err := resolveKeyRef(tx, ref)
+		if err != nil {
+			return refErr(err, errs.Invalid, "failed to lookup public key from existing key: ")
+		}
+		key, err = a.signer(rec.PrivateKey)
+		return err
+	})
+	return key, err
+}
+
+// storeRoot records a new root: its key (or the stored one), its issuer,
+// the default settings and the certificate store entry, in one transaction.
+func (a *Authority) storeRoot(cert *x509.Certificate, key crypto.Signer, issuerName, keyName string, rotate bool) (*GeneratedRoot, error) {
+	res := &GeneratedRoot{Cert: cert}
+	err := a.cfg.Space.Update(func(tx storage.Tx) error {
+		if taken, err := keyNameTaken(tx, keyName, ""); err != nil || taken {
+			return orErr(err, errKeyNameInUse)
+		}
+		krec, _, err := a.storeKey(tx, key, keyName, "")
+		if err != nil {
+			return err
+		}
+		name := issuerName
+		if name == "" && rotate {
+			if taken, err := issuerNameTaken(tx, "next", ""); err != nil {
+				return err
+			} else if !taken {
+				name = "next"
+			}
+		}
+		irec, _, _, err := a.storeIssuer(tx, cert, name)
+		if err != nil {
+			return err
+		}
+		// A root generated here records its own algorithm for CRLs (Vault
+		// does so for fresh roots only).
+		irec.RevocationSigAlg = signatureAlgorithmName(cert.SignatureAlgorithm)
+		if err := putIssuer(tx, irec); err != nil {
+			return err
+		}
+		if err := a.rebuildChains(tx); err != nil {
+			return err
+		}
+		cfg, err := getIssuersConfig(tx)
+		if err != nil {
+			return err
+		}
+		if cfg.FollowsLatest {
+			if err := setDefaultIssuer(tx, irec.ID); err != nil {
+				return err
+			}
+		}
+		res.IssuerID, res.IssuerName, res.KeyID, res.KeyName = irec.ID, irec.Name, krec.ID, krec.Name
+		return crl.PutCert(tx, cert)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,314 @@
+package roles
+
+import (
+	"encoding/asn1"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"pkid/errs"
+	"pkid/field"
+)
+
+// Request is the body of a role write, typed as Vault's role schema types
+// it. Start from DefaultRequest: field.Decode leaves omitted fields alone,
+// so omitted fields keep Vault's defaults (POST replaces the whole role).
+type Request struct {
+	// Name and Backend are in Vault's schema (hvac sends name); the path
+	// capture decides the name.
+	Name    string `json:"name"`
+	Backend string `json:"backend"`
+
+	IssuerRef string        `json:"issuer_ref"`
+	TTL       time.Duration `json:"ttl"`
+	MaxTTL    time.Duration `json:"max_ttl"`
+
+	AllowLocalhost            bool     `json:"allow_localhost"`
+	AllowedDomains            []string `json:"allowed_domains"`
+	AllowedDomainsTemplate    bool     `json:"allowed_domains_template"`
+	AllowBareDomains          bool     `json:"allow_bare_domains"`
+	AllowSubdomains           bool     `json:"allow_subdomains"`
+	AllowGlobDomains          bool     `json:"allow_glob_domains"`
+	AllowWildcardCertificates bool     `json:"allow_wildcard_certificates"`
+	AllowAnyName              bool     `json:"allow_any_name"`
+	EnforceHostnames          bool     `json:"enforce_hostnames"`
+
+	AllowIPSANs            bool     `json:"allow_ip_sans"`
+	AllowedURISANs         []string `json:"allowed_uri_sans"`
+	AllowedURISANsTemplate bool     `json:"allowed_uri_sans_template"`
+	AllowedOtherSANs       []string `json:"allowed_other_sans"`
+	AllowedSerialNumbers   []string `json:"allowed_serial_numbers"`
+	AllowedUserIDs         []string `json:"allowed_user_ids"`
+
+	ServerFlag          bool     `json:"server_flag"`
+	ClientFlag          bool     `json:"client_flag"`
+	CodeSigningFlag     bool     `json:"code_signing_flag"`
+	EmailProtectionFlag bool     `json:"email_protection_flag"`
+	KeyUsage            []string `json:"key_usage"`
+	ExtKeyUsage         []string `json:"ext_key_usage"`
+	ExtKeyUsageOIDs     []string `json:"ext_key_usage_oids"`
+
+	UseCSRCommonName bool `json:"use_csr_common_name"`
+	UseCSRSANs       bool `json:"use_csr_sans"`
+
+	OU            []string `json:"ou"`
+	Organization  []string `json:"organization"`
+	Country       []string `json:"country"`
+	Locality      []string `json:"locality"`
+	Province      []string `json:"province"`
+	StreetAddress []string `json:"street_address"`
+	PostalCode    []string `json:"postal_code"`
+
+	KeyType       string `json:"key_type"`
+	KeyBits       int    `json:"key_bits"`
+	SignatureBits int    `json:"signature_bits"`
+	UsePSS        bool   `json:"use_pss"`
+
+	GenerateLease   bool `json:"generate_lease"`
+	NoStore         bool `json:"no_store"`
+	NoStoreMetadata bool `json:"no_store_metadata"`
+
+	RequireCN     bool     `json:"require_cn"`
+	CNValidations []string `json:"cn_validations"`
+	// PolicyIdentifiers is a comma list of OIDs, or one string holding a
+	// JSON array of {"oid","cps","notice"} objects (Vault accepts both).
+	PolicyIdentifiers             any           `json:"policy_identifiers"`
+	BasicConstraintsValidForNonCA bool          `json:"basic_constraints_valid_for_non_ca"`
+	NotBeforeDuration             time.Duration `json:"not_before_duration"`
+	NotAfter                      string        `json:"not_after"`
+	SerialNumberSource            string        `json:"serial_number_source"`
+}
+
+// DefaultRequest is a role write that sends nothing: every field at Vault's
+// schema default (path_roles.go).
+func DefaultRequest() Request {
+	return Request{
+		IssuerRef:                 defaultIssuerRef,
+		AllowLocalhost:            true,
+		AllowWildcardCertificates: true,
+		EnforceHostnames:          true,
+		AllowIPSANs:               true,
+		ServerFlag:                true,
+		ClientFlag:                true,
+		KeyUsage:                  []string{"DigitalSignature", "KeyAgreement", "KeyEncipherment"},
+		UseCSRCommonName:          true,
+		UseCSRSANs:                true,
+		KeyType:                   "rsa",
+		RequireCN:                 true,
+		CNValidations:             []string{"email", "hostname"},
+		NotBeforeDuration:         defaultNotBeforeDuration,
+		SerialNumberSource:        defaultSerialSource,
+	}
+}
+
+// Warnings Vault adds to role writes (path_roles.go).
+const (
+	warnGenerateLease = "it is encouraged to disable generate_lease and rely on PKI's native " +
+		"capabilities when possible; this option can cause instance-wide issues with large " +
+		"numbers of issued certificates"
+	warnNoStoreLease = "mutually exclusive values no_store=true and generate_lease=true were " +
+		"both specified; no_store=true takes priority"
+)
+
+// New builds and validates the role a POST writes: every field the request
+// omitted is at its default. It returns Vault's warnings with the role.
+// Refusals are errs.Invalid (400), except the ones Vault answers with 500
+// (unparsable policy identifiers, bad cn_validations: spec Appendix C),
+// which are errs.VaultInternal.
+func New(name string, req *Request) (*Role, []string, error) {
+	if err := checkAllowedOtherSANs(req.AllowedOtherSANs); err != nil {
+		return nil, nil, err
+	}
+	policies, err := policyIdentifiers(req.PolicyIdentifiers)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := fromRequest(name, req, policies)
+	var warnings []string
+	switch {
+	case r.NoStore && req.GenerateLease:
+		r.GenerateLease = false
+		warnings = append(warnings, warnNoStoreLease)
+	case r.NoStore:
+		r.GenerateLease = false
+	case r.GenerateLease:
+		warnings = append(warnings, warnGenerateLease)
+	}
+	if err := r.validate(); err != nil {
+		return nil, nil, err
+	}
+	return r, warnings, nil
+}
+
+func fromRequest(name string, q *Request, policies []string) *Role {
+	issuer := q.IssuerRef
+	if issuer == "" {
+		issuer = defaultIssuerRef
+	}
+	return &Role{
+		Name: name, IssuerRef: issuer, TTL: q.TTL, MaxTTL: q.MaxTTL,
+		AllowLocalhost: q.AllowLocalhost, AllowedDomains: q.AllowedDomains,
+		AllowedDomainsTemplate: q.AllowedDomainsTemplate, AllowBareDomains: q.AllowBareDomains,
+		AllowSubdomains: q.AllowSubdomains, AllowGlobDomains: q.AllowGlobDomains,
+		AllowWildcardCertificates: q.AllowWildcardCertificates, AllowAnyName: q.AllowAnyName,
+		EnforceHostnames: q.EnforceHostnames, AllowIPSANs: q.AllowIPSANs,
+		AllowedURISANs: q.AllowedURISANs, AllowedURISANsTemplate: q.AllowedURISANsTemplate,
+		AllowedOtherSANs: q.AllowedOtherSANs, AllowedSerialNumbers: q.AllowedSerialNumbers,
+		AllowedUserIDs: q.AllowedUserIDs, ServerFlag: q.ServerFlag, ClientFlag: q.ClientFlag,
+		CodeSigningFlag: q.CodeSigningFlag, EmailProtectionFlag: q.EmailProtectionFlag,
+		KeyUsage: q.KeyUsage, ExtKeyUsage: q.ExtKeyUsage, ExtKeyUsageOIDs: q.ExtKeyUsageOIDs,
+		UseCSRCommonName: q.UseCSRCommonName, UseCSRSANs: q.UseCSRSANs,
+		OU: q.OU, Organization: q.Organization, Country: q.Country, Locality: q.Locality,
+		Province: q.Province, StreetAddress: q.StreetAddress, PostalCode: q.PostalCode,
+		KeyType: q.KeyType, KeyBits: q.KeyBits, SignatureBits: q.SignatureBits, UsePSS: q.UsePSS,
+		GenerateLease: q.GenerateLease, NoStore: q.NoStore, NoStoreMetadata: q.NoStoreMetadata,
+		RequireCN: q.RequireCN, CNValidations: q.CNValidations, PolicyIdentifiers: policies,
+		BasicConstraintsValidForNonCA: q.BasicConstraintsValidForNonCA,
+		NotBeforeDuration:             q.NotBeforeDuration, NotAfter: q.NotAfter,
+		SerialNumberSource: q.SerialNumberSource,
+	}
+}
+
+// Patch returns the role a PATCH (RFC 7396 merge patch) of r makes: the
+// patch merged into r's response form, then decoded as a POST would be, so
+// that fields the patch does not name keep their values.
+func (r *Role) Patch(patch map[string]any) (*Role, []string, error) {
+	merged := field.MergePatch(r.Data(), patch)
+	req := DefaultRequest()
+	if _, err := field.Decode(merged, &req); err != nil {
+		return nil, nil, err
+	}
+	next, warnings, err := New(r.Name, &req)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Not writable, but a legacy role keeps it.
+	next.AllowTokenDisplayName = r.AllowTokenDisplayName
+	return next, warnings, nil
+}
+
+// validate applies Vault's validateRole checks, in its order, and stores the
+// resolved key_bits and signature_bits.
+func (r *Role) validate() error {
+	if r.MaxTTL > 0 && r.TTL > r.MaxTTL {
+		return errs.Invalidf(`"ttl" value must be less than "max_ttl" value`)
+	}
+	bits, sigBits, err := ResolveKeyParams(r.KeyType, r.KeyBits, r.SignatureBits)
+	if err != nil {
+		return err
+	}
+	r.KeyBits, r.SignatureBits = bits, sigBits
+	switch r.SerialNumberSource {
+	case "":
+		r.SerialNumberSource = defaultSerialSource
+	case "json-csr", "json":
+	default:
+		return errs.Invalidf("unknown serial_number_source %s", r.SerialNumberSource)
+	}
+	for _, s := range r.ExtKeyUsageOIDs {
+		if _, err := parseOID(s); err != nil {
+			return errs.Invalidf("%q could not be parsed as a valid oid for an extended key usage", s)
+		}
+	}
+	if _, err := PolicyInfo(r.PolicyIdentifiers); err != nil {
+		return errs.Wrap(errs.VaultInternal, err, err.Error())
+	}
+	cnv, err := checkCNValidations(r.CNValidations)
+	if err != nil {
+		// A user error Vault nonetheless answers with 500 (Appendix C).
+		return errs.Wrap(errs.VaultInternal, err, err.Error())
+	}
+	r.CNValidations = cnv
+	return nil
+}
+
+// checkCNValidations lower-cases the list and refuses unknown, repeated or
+// contradictory values, with Vault's texts.
+func checkCNValidations(in []string) ([]string, error) {
+	if len(in) == 0 {
+		return []string{"email", "hostname"}, nil
+	}
+	seen := map[string]bool{}
+	out := make([]string, 0, len(in))
+	for _, v := range in {
+		lv := strings.ToLower(v)
+		switch lv {
+		case "disabled", "email", "hostname":
+		default:
+			return nil, fmt.Errorf("cn_validations value incorrect: unknown type: `%s`", v)
+		}
+		if seen[lv] {
+			return nil, fmt.Errorf("cn_validations value incorrect: `%s` specified multiple times", lv)
+		}
+		seen[lv] = true
+		out = append(out, lv)
+	}
+	if seen["disabled"] && (seen["email"] || seen["hostname"]) {
+		return nil, fmt.Errorf("cn_validations value incorrect: cannot specify `disabled` along with `email` or `hostname`")
+	}
+	return out, nil
+}
+
+// policyIdentifiers reads policy_identifiers as Vault does: a string that is
+// a JSON array of qualifier objects becomes one JSON object string per entry;
+// anything else is a comma list.
+func policyIdentifiers(raw any) ([]string, error) {
+	if raw == nil {
+		return []string{}, nil
+	}
+	if s, ok := raw.(string); ok {
+		if list, err := policiesFromJSON(s); err == nil {
+			return list, nil
+		}
+	}
+	list, err := field.CommaList(raw)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, fmt.Sprintf(
+			"Field validation failed: error converting input for field %q: %v", "policy_identifiers", err))
+	}
+	return list, nil
+}
+
+func policiesFromJSON(s string) ([]string, error) {
+	var entries []policyEntry
+	if err := json.Unmarshal([]byte(s), &entries); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, string(b))
+	}
+	return out, nil
+}
+
+// parseOID reads a dotted OID. Vault's StringToOid only asks that each arc
+// be an integer; pkid also refuses what DER cannot encode (RFC 5280 §4.1.2:
+// first arc 0..2, second below 40 under 0 and 1, no negative arcs), so that
+// a bad OID is refused at role write rather than failing every issue.
+func parseOID(s string) (asn1.ObjectIdentifier, error) {
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("invalid OID %q", s)
+	}
+	oid := make(asn1.ObjectIdentifier, 0, len(parts))
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 {
+			return nil, fmt.Errorf("invalid OID %q", s)
+		}
+		oid = append(oid, n)
+	}
+	if oid[0] > 2 || (oid[0] < 2 && oid[1] >= 40) {
+		return nil, fmt.Errorf("invalid OID %q", s)
+	}
+	return oid, nil
+}

@@ -1,0 +1,171 @@
+// Package roles holds PKI roles: their fields and Vault's defaults, the name
+// policy (which names a role allows), the key policy and the TTL rule, and
+// the plan that turns a role plus an issue/sign request into the contents of
+// a leaf certificate. Pure logic: no HTTP, no signing, no key generation.
+package roles
+
+import (
+	"time"
+
+	"pkid/field"
+)
+
+// Role is a stored PKI role (spec §4.1). Each field's zero value is not
+// necessarily Vault's default: roles are built by New (POST semantics),
+// which fills every field a request omits with Vault's default.
+type Role struct {
+	// Name is the role's name (the path segment); not part of the record.
+	Name string `json:"-"`
+
+	// IssuerRef is resolved at use time: "default", an issuer ID or name.
+	IssuerRef string `json:"issuer_ref"`
+
+	// TTL is the validity when the request has none; 0 means the mount's
+	// default lease TTL.
+	TTL time.Duration `json:"ttl"`
+	// MaxTTL caps requested TTLs; 0 means the mount's max lease TTL. It is
+	// not itself capped by the mount's max (spec §4.1).
+	MaxTTL time.Duration `json:"max_ttl"`
+
+	AllowLocalhost            bool     `json:"allow_localhost"`
+	AllowedDomains            []string `json:"allowed_domains"`
+	AllowedDomainsTemplate    bool     `json:"allowed_domains_template"`
+	AllowBareDomains          bool     `json:"allow_bare_domains"`
+	AllowSubdomains           bool     `json:"allow_subdomains"`
+	AllowGlobDomains          bool     `json:"allow_glob_domains"`
+	AllowWildcardCertificates bool     `json:"allow_wildcard_certificates"`
+	AllowAnyName              bool     `json:"allow_any_name"`
+	EnforceHostnames          bool     `json:"enforce_hostnames"`
+	// AllowTokenDisplayName is a read-only legacy field: no request sets it,
+	// but it is still returned and still honoured.
+	AllowTokenDisplayName bool `json:"allow_token_displayname"`
+
+	AllowIPSANs            bool     `json:"allow_ip_sans"`
+	AllowedURISANs         []string `json:"allowed_uri_sans"`
+	AllowedURISANsTemplate bool     `json:"allowed_uri_sans_template"`
+	AllowedOtherSANs       []string `json:"allowed_other_sans"`
+	AllowedSerialNumbers   []string `json:"allowed_serial_numbers"`
+	AllowedUserIDs         []string `json:"allowed_user_ids"`
+
+	ServerFlag          bool     `json:"server_flag"`
+	ClientFlag          bool     `json:"client_flag"`
+	CodeSigningFlag     bool     `json:"code_signing_flag"`
+	EmailProtectionFlag bool     `json:"email_protection_flag"`
+	KeyUsage            []string `json:"key_usage"`
+	ExtKeyUsage         []string `json:"ext_key_usage"`
+	ExtKeyUsageOIDs     []string `json:"ext_key_usage_oids"`
+
+	UseCSRCommonName bool `json:"use_csr_common_name"`
+	UseCSRSANs       bool `json:"use_csr_sans"`
+
+	OU            []string `json:"ou"`
+	Organization  []string `json:"organization"`
+	Country       []string `json:"country"`
+	Locality      []string `json:"locality"`
+	Province      []string `json:"province"`
+	StreetAddress []string `json:"street_address"`
+	PostalCode    []string `json:"postal_code"`
+
+	// KeyType is rsa, ec, ed25519 or any. KeyBits and SignatureBits hold
+	// the resolved values (2048 for rsa, 256 for ec; 256-bit hashes for
+	// rsa), as Vault stores and returns them.
+	KeyType       string `json:"key_type"`
+	KeyBits       int    `json:"key_bits"`
+	SignatureBits int    `json:"signature_bits"`
+	UsePSS        bool   `json:"use_pss"`
+
+	GenerateLease   bool `json:"generate_lease"`
+	NoStore         bool `json:"no_store"`
+	NoStoreMetadata bool `json:"no_store_metadata"`
+
+	RequireCN bool `json:"require_cn"`
+	// CNValidations is "email" and/or "hostname", or the single "disabled".
+	CNValidations []string `json:"cn_validations"`
+	// PolicyIdentifiers holds plain OIDs or JSON {"oid","cps","notice"}
+	// objects, one per entry, as Vault stores them.
+	PolicyIdentifiers             []string `json:"policy_identifiers"`
+	BasicConstraintsValidForNonCA bool     `json:"basic_constraints_valid_for_non_ca"`
+	// NotBeforeDuration backdates NotBefore. Vault backdates 30s when it is
+	// zero (certutil only overrides its 30s default with a positive value).
+	NotBeforeDuration time.Duration `json:"not_before_duration"`
+	// NotAfter, when set (RFC 3339), fixes every leaf's NotAfter.
+	NotAfter string `json:"not_after"`
+	// SerialNumberSource is Vault's json-csr (request, else CSR) or json.
+	SerialNumberSource string `json:"serial_number_source"`
+
+	// verbatim marks the synthetic role of sign-verbatim, whose
+	// certificates copy the CSR's subject and extensions.
+	verbatim bool
+}
+
+// Defaults Vault's role schema gives omitted fields (path_roles.go).
+const (
+	defaultIssuerRef         = "default"
+	defaultNotBeforeDuration = 30 * time.Second
+	defaultSerialSource      = "json-csr"
+)
+
+// Data renders the role as Vault's GET roles/:name answers it: every field,
+// durations as integer seconds, lists as arrays ([] rather than null), and
+// key_bits/signature_bits as numbers (terraform's provider needs numbers).
+func (r *Role) Data() map[string]any {
+	return map[string]any{
+		"issuer_ref":                         r.IssuerRef,
+		"ttl":                                field.Seconds(r.TTL),
+		"max_ttl":                            field.Seconds(r.MaxTTL),
+		"allow_localhost":                    r.AllowLocalhost,
+		"allowed_domains":                    list(r.AllowedDomains),
+		"allowed_domains_template":           r.AllowedDomainsTemplate,
+		"allow_bare_domains":                 r.AllowBareDomains,
+		"allow_subdomains":                   r.AllowSubdomains,
+		"allow_glob_domains":                 r.AllowGlobDomains,
+		"allow_wildcard_certificates":        r.AllowWildcardCertificates,
+		"allow_any_name":                     r.AllowAnyName,
+		"enforce_hostnames":                  r.EnforceHostnames,
+		"allow_token_displayname":            r.AllowTokenDisplayName,
+		"allow_ip_sans":                      r.AllowIPSANs,
+		"allowed_uri_sans":                   list(r.AllowedURISANs),
+		"allowed_uri_sans_template":          r.AllowedURISANsTemplate,
+		"allowed_other_sans":                 list(r.AllowedOtherSANs),
+		"allowed_serial_numbers":             list(r.AllowedSerialNumbers),
+		"allowed_user_ids":                   list(r.AllowedUserIDs),
+		"server_flag":                        r.ServerFlag,
+		"client_flag":                        r.ClientFlag,
+		"code_signing_flag":                  r.CodeSigningFlag,
+		"email_protection_flag":              r.EmailProtectionFlag,
+		"key_usage":                          list(r.KeyUsage),
+		"ext_key_usage":                      list(r.ExtKeyUsage),
+		"ext_key_usage_oids":                 list(r.ExtKeyUsageOIDs),
+		"use_csr_common_name":                r.UseCSRCommonName,
+		"use_csr_sans":                       r.UseCSRSANs,
+		"ou":                                 list(r.OU),
+		"organization":                       list(r.Organization),
+		"country":                            list(r.Country),
+		"locality":                           list(r.Locality),
+		"province":                           list(r.Province),
+		"street_address":                     list(r.StreetAddress),
+		"postal_code":                        list(r.PostalCode),
+		"key_type":                           r.KeyType,
+		"key_bits":                           r.KeyBits,
+		"signature_bits":                     r.SignatureBits,
+		"use_pss":                            r.UsePSS,
+		"generate_lease":                     r.GenerateLease,
+		"no_store":                           r.NoStore,
+		"no_store_metadata":                  r.NoStoreMetadata,
+		"require_cn":                         r.RequireCN,
+		"cn_validations":                     list(r.CNValidations),
+		"policy_identifiers":                 list(r.PolicyIdentifiers),
+		"basic_constraints_valid_for_non_ca": r.BasicConstraintsValidForNonCA,
+		"not_before_duration":                field.Seconds(r.NotBeforeDuration),
+		"not_after":                          r.NotAfter,
+		"serial_number_source":               r.SerialNumberSource,
+	}
+}
+
+// list returns l, or an empty non-nil list so that JSON shows [] not null.
+func list(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
