@@ -34,6 +34,7 @@ func BenchmarkGenerateRoot(b *testing.B) {
 					b.StartTimer()
 				}
 				n++
+				req.CommonName = "Bench Root " + itoa(n)
 				if _, err := c.GenerateRoot(context.Background(), ModeInternal, false, &req, bigTTLs); err != nil {
 					b.Fatal(err)
 				}
