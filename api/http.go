@@ -18,6 +18,7 @@ import (
 	"pkid/api/acl"
 	"pkid/api/token"
 	"pkid/errs"
+	"pkid/randid"
 )
 
 // maxPathLength bounds the logical path. Vault (OpenBao) spends time square
@@ -27,7 +28,7 @@ const maxPathLength = 16 << 10
 // ServeHTTP is the whole request pipeline: parse, authenticate, route,
 // handle, render.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID, err := newUUID(s.rand)
+	reqID, err := randid.UUID(s.rand)
 	if err != nil {
 		reqID = "00000000-0000-4000-8000-000000000000"
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"pkid/errs"
+	"pkid/randid"
 	"pkid/storage"
 )
 
@@ -118,11 +119,11 @@ func (s *Server) loadMounts() error {
 
 // identify gives a new mount its UUID and accessor.
 func (s *Server) identify(e *MountEntry) error {
-	id, err := newUUID(s.rand)
+	id, err := randid.UUID(s.rand)
 	if err != nil {
 		return err
 	}
-	acc, err := newUUID(s.rand)
+	acc, err := randid.UUID(s.rand)
 	if err != nil {
 		return err
 	}

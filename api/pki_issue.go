@@ -2,12 +2,9 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
-	"io"
-	"math/big"
 
 	"pkid/ca"
+	"pkid/randid"
 	"pkid/roles"
 )
 
@@ -95,7 +92,7 @@ func (b *pkiBackend) leafResponse(req *Request, leaf *ca.Leaf) (*Response, error
 	}
 	resp := &Response{Data: data, Warnings: leaf.Warnings}
 	if leaf.LeaseTTL > 0 {
-		id, err := leaseSuffix(b.rand)
+		id, err := randid.Base62(b.rand, 24)
 		if err != nil {
 			return nil, err
 		}
@@ -106,20 +103,6 @@ func (b *pkiBackend) leafResponse(req *Request, leaf *ca.Leaf) (*Response, error
 		resp.Lease = &Lease{ID: prefix + req.Path + "/" + id, Duration: leaf.LeaseTTL}
 	}
 	return resp, nil
-}
-
-// leaseSuffix is a random base62 lease ID suffix of 24 characters.
-func leaseSuffix(rnd io.Reader) (string, error) {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	out := make([]byte, 24)
-	for i := range out {
-		n, err := rand.Int(rnd, big.NewInt(int64(len(alphabet))))
-		if err != nil {
-			return "", fmt.Errorf("api: lease id: %w", err)
-		}
-		out[i] = alphabet[n.Int64()]
-	}
-	return string(out), nil
 }
 
 func (b *pkiBackend) listCerts(_ context.Context, req *Request) (*Response, error) {

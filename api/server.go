@@ -14,6 +14,7 @@ import (
 
 	"pkid/api/token"
 	"pkid/clock"
+	"pkid/randid"
 	"pkid/storage"
 )
 
@@ -196,10 +197,10 @@ func (s *Server) loadIdentity() error {
 		if err != nil || found {
 			return err
 		}
-		if id.ClusterID, err = newUUID(s.rand); err != nil {
+		if id.ClusterID, err = randid.UUID(s.rand); err != nil {
 			return err
 		}
-		suffix, err := newUUID(s.rand)
+		suffix, err := randid.UUID(s.rand)
 		if err != nil {
 			return err
 		}
@@ -211,15 +212,4 @@ func (s *Server) loadIdentity() error {
 	}
 	s.clusterID, s.clusterName = id.ClusterID, id.ClusterName
 	return nil
-}
-
-// newUUID returns a random (version 4) UUID string.
-func newUUID(r io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("api: random: %w", err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }

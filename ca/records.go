@@ -9,6 +9,7 @@ import (
 
 	"pkid/crl"
 	"pkid/errs"
+	"pkid/randid"
 	"pkid/storage"
 )
 
@@ -36,7 +37,7 @@ func (a *Authority) storeKey(tx storage.Tx, key crypto.Signer, name, pendingIssu
 	} else if taken {
 		return nil, false, errKeyNameInUse
 	}
-	id, err := newID(a.cfg.Rand)
+	id, err := randid.UUID(a.cfg.Rand)
 	if err != nil {
 		return nil, false, err
 	}
@@ -136,7 +137,7 @@ func (a *Authority) storeIssuer(tx storage.Tx, cert *x509.Certificate, name stri
 			return nil, false, "", errIssuerNameInUse
 		}
 	}
-	id, err := newID(a.cfg.Rand)
+	id, err := randid.UUID(a.cfg.Rand)
 	if err != nil {
 		return nil, false, "", err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"pkid/errs"
+	"pkid/randid"
 	"pkid/storage"
 )
 
@@ -176,7 +177,7 @@ func (m *Manager) completeClass(s *snapshot, c *class) error {
 		s.warnings = append(s.warnings, "Issuer equivalency set with associated keys lacked an issuer with CRL Signing KeyUsage; refusing to rebuild CRL for this group of issuers: "+strings.Join(ids, ","))
 	}
 	if c.id == "" {
-		id, err := m.uuid()
+		id, err := randid.UUID(m.rand)
 		if err != nil {
 			return err
 		}

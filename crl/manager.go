@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -165,14 +164,3 @@ func (m *Manager) needsFullBuild(cfg CRLConfig) (bool, error) {
 
 // Close stops background work: a running tidy is cancelled and waited for.
 func (m *Manager) Close() { m.tidy.stop() }
-
-// uuid returns a random (version 4) UUID from the injected source.
-func (m *Manager) uuid() (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(m.rand, b[:]); err != nil {
-		return "", fmt.Errorf("crl: random: %w", err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
-}

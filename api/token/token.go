@@ -9,9 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -19,6 +17,7 @@ import (
 
 	"pkid/clock"
 	"pkid/errs"
+	"pkid/randid"
 	"pkid/storage"
 )
 
@@ -78,39 +77,9 @@ func Hash(id string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// randomString returns n base62 characters from rnd, as Vault's token and
-// accessor strings look.
-func randomString(rnd io.Reader, n int) (string, error) {
-	out := make([]byte, n)
-	max := big.NewInt(int64(len(base62)))
-	for i := range out {
-		k, err := randInt(rnd, max)
-		if err != nil {
-			return "", fmt.Errorf("token: random: %w", err)
-		}
-		out[i] = base62[k]
-	}
-	return string(out), nil
-}
-
-func randInt(rnd io.Reader, max *big.Int) (int64, error) {
-	var b [1]byte
-	for {
-		if _, err := io.ReadFull(rnd, b[:]); err != nil {
-			return 0, err
-		}
-		// Reject the tail above the largest multiple of 62 to stay uniform.
-		if int(b[0]) < 248 {
-			return int64(b[0]) % max.Int64(), nil
-		}
-	}
-}
-
 // NewID returns a fresh service-token string in Vault's "hvs." format.
 func (s *Store) NewID() (string, error) {
-	r, err := randomString(s.rand, 24)
+	r, err := randid.Base62(s.rand, 24)
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +120,7 @@ func (s *Store) Create(parent *Entry, req CreateRequest) (*Entry, error) {
 			return nil, err
 		}
 	}
-	acc, err := randomString(s.rand, 24)
+	acc, err := randid.Base62(s.rand, 24)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"pkid/api/authmethod"
 	"pkid/clock"
 	"pkid/errs"
+	"pkid/randid"
 	"pkid/storage"
 )
 
@@ -110,11 +111,11 @@ func (b *Backend) WriteRole(name string, req RoleRequest, maxTTL time.Duration) 
 	}
 	// Random values are drawn before the write transaction (no slow work
 	// inside it); they are used only when the role is new.
-	hmacKey, err := b.uuid()
+	hmacKey, err := randid.UUID(b.rand)
 	if err != nil {
 		return nil, err
 	}
-	newRoleID, err := b.uuid()
+	newRoleID, err := randid.UUID(b.rand)
 	if err != nil {
 		return nil, err
 	}
@@ -332,17 +333,4 @@ func mac(key []byte, value string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(value))
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-// uuid draws a random version-4 UUID, the form Vault gives role and secret
-// ids.
-func (b *Backend) uuid() (string, error) {
-	var u [16]byte
-	if _, err := io.ReadFull(b.rand, u[:]); err != nil {
-		return "", fmt.Errorf("approle: random: %w", err)
-	}
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	h := hex.EncodeToString(u[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }

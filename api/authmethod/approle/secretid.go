@@ -8,6 +8,7 @@ import (
 	"pkid/api/authmethod"
 	"pkid/errs"
 	"pkid/field"
+	"pkid/randid"
 	"pkid/storage"
 )
 
@@ -77,14 +78,14 @@ func (b *Backend) GenerateSecretID(name string, req SecretIDRequest, maxTTL time
 	secret := req.SecretID
 	if secret == "" {
 		var err error
-		if secret, err = b.uuid(); err != nil {
+		if secret, err = randid.UUID(b.rand); err != nil {
 			return nil, err
 		}
 	}
 	if len(secret) > maxHMACInput {
 		return nil, errs.Invalidf("value is longer than maximum of %d bytes", maxHMACInput)
 	}
-	accessor, err := b.uuid()
+	accessor, err := randid.UUID(b.rand)
 	if err != nil {
 		return nil, err
 	}
