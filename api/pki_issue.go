@@ -2,9 +2,9 @@ package api
 
 import (
 	"context"
+	"strings"
 
 	"pkid/ca"
-	"pkid/randid"
 	"pkid/roles"
 )
 
@@ -92,15 +92,13 @@ func (b *pkiBackend) leafResponse(req *Request, leaf *ca.Leaf) (*Response, error
 	}
 	resp := &Response{Data: data, Warnings: leaf.Warnings}
 	if leaf.LeaseTTL > 0 {
-		id, err := randid.Base62(b.rand, 24)
-		if err != nil {
-			return nil, err
-		}
 		prefix := ""
 		if req.Mount != nil {
 			prefix = req.Mount.Path
 		}
-		resp.Lease = &Lease{ID: prefix + req.Path + "/" + id, Duration: leaf.LeaseTTL}
+		// The lease names the certificate it stands for, so sys/leases can
+		// revoke it without a lease table (leases.go).
+		resp.Lease = &Lease{ID: prefix + req.Path + "/" + strings.ReplaceAll(leaf.Serial, ":", "-"), Duration: leaf.LeaseTTL}
 	}
 	return resp, nil
 }

@@ -360,6 +360,26 @@ func TestLeaseThroughVaultClient(t *testing.T) {
 	if !strings.HasPrefix(s.LeaseID, "pki_int/issue/leased/") || s.Renewable || s.LeaseDuration < 7190 || s.LeaseDuration > 7200 {
 		t.Errorf("lease %q %v %d", s.LeaseID, s.Renewable, s.LeaseDuration)
 	}
+	serial := s.Data["serial_number"].(string)
+	// The lease can be looked up, is not renewable, and revoking it revokes
+	// the certificate.
+	look, err := p.c.Sys().Lookup(s.LeaseID)
+	if err != nil || look.Data["renewable"] != false || look.Data["id"] != s.LeaseID {
+		t.Fatalf("lease lookup %v %v", look, err)
+	}
+	if _, err := p.c.Sys().Renew(s.LeaseID, 60); err == nil || !strings.Contains(err.Error(), "lease is not renewable") {
+		t.Errorf("renew: %v", err)
+	}
+	if err := p.c.Sys().Revoke(s.LeaseID); err != nil {
+		t.Fatalf("lease revoke: %v", err)
+	}
+	cert, err := p.c.Logical().Read("pki_int/cert/" + serial)
+	if err != nil || cert == nil || cert.Data["revocation_time_rfc3339"] == "" {
+		t.Fatalf("certificate not revoked by its lease: %v %v", cert, err)
+	}
+	if err := p.c.Sys().Revoke("pki_int/issue/leased/00-11"); err != nil {
+		t.Errorf("revoking an unknown lease: %v", err)
+	}
 	s = issWrite(t, p.c, "pki_int/issue/internal-services", map[string]any{"common_name": "a.internal.example.com"})
 	if s.LeaseID != "" || s.LeaseDuration != 0 {
 		t.Errorf("unleased role got a lease: %q", s.LeaseID)

@@ -30,6 +30,7 @@ func (b *sysBackend) routes() []Route { return b.s.sysRoutes() }
 
 func (s *Server) sysRoutes() []Route {
 	rs := append(s.testDoubleRoutes(), s.securityRoutes()...) // security.go
+	rs = append(rs, s.leaseRoutes()...)
 	return append(rs, []Route{
 		{Pattern: "mounts", Operations: map[Operation]HandlerFunc{OpRead: s.handleListMounts}},
 		{Pattern: "mounts/{path:.+}/tune", Operations: map[Operation]HandlerFunc{
