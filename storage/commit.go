@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -14,6 +15,13 @@ import (
 // and form the next batch. A lone writer therefore pays no added delay (unlike
 // bbolt's Batch, whose 10 ms timer caps two writers at ~160 commits/s here),
 // and many writers share fsyncs in proportion to their number.
+//
+// Before closing a batch the loop yields the processor once: the writers that
+// the previous batch's results woke up are runnable but often not yet running,
+// and a yield lets them queue in time to join. Measured with 1.5 KB records and
+// fsync on (BenchmarkWrite, 2 cores), this doubled the mean batch at 16 writers
+// (8 → 14) and raised throughput there by about a quarter; a lone writer pays a
+// microsecond.
 type committer struct {
 	db       *bolt.DB
 	maxBatch int
@@ -68,20 +76,25 @@ func (c *committer) loop() {
 	batch := make([]*commitReq, 0, c.maxBatch)
 	for first := range c.reqs {
 		batch = append(batch[:0], first)
-	drain:
-		for len(batch) < c.maxBatch {
-			select {
-			case r, ok := <-c.reqs:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		c.run(batch)
+		runtime.Gosched()
+		c.run(c.drain(batch))
 	}
+}
+
+// drain adds the writes already waiting to batch, up to maxBatch.
+func (c *committer) drain(batch []*commitReq) []*commitReq {
+	for len(batch) < c.maxBatch {
+		select {
+		case r, ok := <-c.reqs:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // run commits batch. When one function fails, the transaction is rolled back,

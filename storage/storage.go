@@ -35,6 +35,10 @@ const (
 // ErrLocked is returned by Open when another process holds the data file.
 var ErrLocked = errors.New("storage: data file is locked by another process")
 
+// ErrNewerSchema is returned by Open when the file was written by a newer
+// pkid, whose layout this build cannot be trusted to read or write.
+var ErrNewerSchema = errors.New("storage: data was written by a newer pkid")
+
 // Options tune Open. The zero value is the production default.
 type Options struct {
 	// LockTimeout bounds the wait for the file lock held by another process.
@@ -50,6 +54,7 @@ type Options struct {
 // Store is an open pkid database.
 type Store struct {
 	db        *bolt.DB
+	path      string // kept here: bbolt forgets its path on Close
 	committer *committer
 }
 
@@ -82,7 +87,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if maxBatch <= 0 {
 		maxBatch = 256
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, path: path}
 	s.committer = newCommitter(db, maxBatch)
 	return s, nil
 }
@@ -102,7 +107,7 @@ func initSchema(db *bolt.DB) error {
 			return fmt.Errorf("storage: unreadable schema version %q", v)
 		}
 		if n > SchemaVersion {
-			return fmt.Errorf("storage: data was written by a newer pkid (schema %d, this build knows %d)", n, SchemaVersion)
+			return fmt.Errorf("%w (schema %d, this build knows %d)", ErrNewerSchema, n, SchemaVersion)
 		}
 		return nil
 	})
@@ -115,10 +120,12 @@ func (s *Store) Close() error {
 }
 
 // Path returns the file's path.
-func (s *Store) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.path }
 
 // Space returns the space named name. It exists once something is written.
-func (s *Store) Space(name string) *Space { return &Space{store: s, bucket: []byte(spacePrefix + name)} }
+func (s *Store) Space(name string) *Space {
+	return &Space{store: s, bucket: []byte(spacePrefix + name)}
+}
 
 // DropSpace deletes a space and every record in it.
 func (s *Store) DropSpace(name string) error {
@@ -135,11 +142,22 @@ func (s *Store) DropSpace(name string) error {
 	return nil
 }
 
-// Check runs bbolt's consistency check and returns the first problem found.
+// Check runs bbolt's consistency check and returns the problems found (the
+// first few, joined), or nil.
 func (s *Store) Check() error {
+	const maxReported = 10
 	return s.db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		// Drain the channel even after maxReported: the checker goroutine
+		// reads pages of this transaction and would otherwise block on its
+		// next send after the transaction has closed.
 		for err := range tx.Check() {
-			return err
+			if len(errs) < maxReported {
+				errs = append(errs, err)
+			}
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("storage: consistency check: %w", errors.Join(errs...))
 		}
 		return nil
 	})
