@@ -46,7 +46,7 @@ func (b *approleBackend) routes() []Route {
 	return []Route{
 		{Pattern: "login", Unauthenticated: true, Operations: ops(map[Operation]HandlerFunc{OpUpdate: b.login})},
 		{Pattern: "role", Operations: ops(map[Operation]HandlerFunc{OpList: b.listRoles})},
-		{Pattern: role, ExistenceCheck: true, Exists: exists, Operations: ops(map[Operation]HandlerFunc{
+		{Pattern: role, Exists: exists, Operations: ops(map[Operation]HandlerFunc{
 			OpRead: b.readRole, OpUpdate: b.writeRole, OpDelete: b.deleteRole})},
 		{Pattern: role + "/role-id", Operations: ops(map[Operation]HandlerFunc{OpRead: b.readRoleID, OpUpdate: b.writeRoleID})},
 		{Pattern: role + "/secret-id", Operations: ops(map[Operation]HandlerFunc{OpUpdate: b.generateSecretID, OpList: b.listSecretIDs})},
@@ -215,7 +215,7 @@ func (b *kubernetesBackend) routes() []Route {
 		{Pattern: "login", Unauthenticated: true, Operations: map[Operation]HandlerFunc{OpUpdate: b.login}},
 		{Pattern: "config", Operations: map[Operation]HandlerFunc{OpRead: b.readConfig, OpUpdate: b.writeConfig}},
 		{Pattern: "role", Operations: map[Operation]HandlerFunc{OpList: b.listRoles}},
-		{Pattern: "role/{name:" + NamePattern + "}", ExistenceCheck: true, Exists: exists, Operations: map[Operation]HandlerFunc{
+		{Pattern: "role/{name:" + NamePattern + "}", Exists: exists, Operations: map[Operation]HandlerFunc{
 			OpRead: b.readRole, OpUpdate: b.writeRole, OpDelete: b.deleteRole}},
 	}
 }

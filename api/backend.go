@@ -159,13 +159,10 @@ type Route struct {
 	// Unauthenticated routes need no token (spec §1.8); a token that is
 	// sent is looked up best-effort.
 	Unauthenticated bool
-	// ExistenceCheck, when true, lets ACL checks pick create vs update the
-	// way Vault does for backends that define existence checks. PKI defines
-	// none, so every PKI write needs "update".
-	ExistenceCheck bool
 	// Exists, when set, is the existence check: a write to a target that
 	// does not exist yet needs the "create" capability instead of "update"
 	// (Vault's RouteExistenceCheck; approle and kubernetes roles use it).
+	// PKI defines none, so every PKI write needs "update" (spec §1.2).
 	Exists func(ctx context.Context, req *Request) (bool, error)
 }
 
