@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type cli struct {
 	// that `pkid read -field=certificate ... > ca.crt` writes the bare value
 	// as vault does.
 	stdoutTTY bool
+	// format is the output format for the whole invocation: a -format flag
+	// anywhere on the command line, else $VAULT_FORMAT, else "table".
+	format string
 }
 
 func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,6 +60,15 @@ func isTerminal(w io.Writer) bool {
 }
 
 func (c *cli) run(args []string) int {
+	args = c.takeGlobalFlags(args)
+	switch {
+	case len(args) == 0:
+		usage(c.stderr)
+		return 1
+	case !slices.Contains([]string{"table", "json", "raw"}, c.format):
+		c.errorf("Invalid output format: %s", c.format)
+		return 1
+	}
 	switch args[0] {
 	case "read":
 		return c.read(args[1:])
@@ -92,6 +105,33 @@ func (c *cli) run(args []string) int {
 	}
 	c.errorf("unknown command %q (see pkid help)", args[0])
 	return 1
+}
+
+// takeGlobalFlags removes -format=X (also --format=X and "-format X")
+// from anywhere before "--" and makes it the invocation's format: vault's
+// "global flags", which work after positional arguments too, so that
+// `vault list pki/certs -format=json` prints JSON.
+func (c *cli) takeGlobalFlags(args []string) []string {
+	var rest []string
+	format := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		switch {
+		case strings.HasPrefix(a, "-format=") || strings.HasPrefix(a, "--format="):
+			_, format, _ = strings.Cut(a, "=")
+		case (a == "-format" || a == "--format") && i+1 < len(args):
+			i++
+			format = args[i]
+		default:
+			rest = append(rest, a)
+		}
+	}
+	c.format = strings.ToLower(firstNonEmpty(format, c.getenv("VAULT_FORMAT"), "table"))
+	return rest
 }
 
 func (c *cli) group(name string, args []string, subs map[string]func([]string) int) int {
@@ -144,12 +184,11 @@ func (c *cli) flags(name string, out outputKind) *commandFlags {
 	f.StringVar(&f.address, "address", "", "address of the server (default $VAULT_ADDR or "+defaultAddress+")")
 	f.StringVar(&f.caCert, "ca-cert", "", "PEM file of CA certificates that verify the server (default $VAULT_CACERT)")
 	f.BoolVar(&f.tlsSkipVerify, "tls-skip-verify", false, "do not verify the server's certificate (default $VAULT_SKIP_VERIFY)")
+	f.format = firstNonEmpty(c.format, "table")
 	if out >= formatOnly {
-		def := c.getenv("VAULT_FORMAT")
-		if def == "" {
-			def = "table"
-		}
-		f.StringVar(&f.format, "format", def, "output format: table, json or raw (raw: read only)")
+		// Never set from here: takeGlobalFlags took it off the command line;
+		// registered for -help.
+		f.StringVar(&f.format, "format", f.format, "output format: table, json or raw (raw: read only)")
 	}
 	if out >= formatField {
 		f.StringVar(&f.field, "field", "", "print only this field, raw")
@@ -160,7 +199,12 @@ func (c *cli) flags(name string, out outputKind) *commandFlags {
 // parse parses args; ok false means the caller returns code. Like vault,
 // flags come before positional arguments.
 func (f *commandFlags) parse(args []string, allowRaw bool) (code int, ok bool) {
-	if err := f.Parse(args); err != nil {
+	err := f.Parse(args)
+	if w := trailingFlags(f.Args()); w != nil && f.format == "table" {
+		fmt.Fprintf(f.Output(), "Command flags must be provided before positional arguments. "+
+			"The following arguments will not be parsed as flags: [%s]\n", strings.Join(w, ","))
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, false
 		}
@@ -178,6 +222,19 @@ func (f *commandFlags) parse(args []string, allowRaw bool) (code int, ok bool) {
 		return 1, false
 	}
 	return 0, true
+}
+
+// trailingFlags are the arguments after the first positional one that look
+// like flags: Go's flag package (and so vault) takes them as arguments, and
+// vault warns about them ("-" is stdin, not a flag).
+func trailingFlags(args []string) []string {
+	var flags []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+		}
+	}
+	return flags
 }
 
 // nargs checks the positional argument count with vault's messages.

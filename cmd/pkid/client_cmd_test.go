@@ -190,6 +190,41 @@ func TestCommands(t *testing.T) {
 			stdout:  "[\n  \"b\",\n  \"a\"\n]\n",
 		},
 		{
+			// -format is one of vault's global flags: it works anywhere.
+			name:    "format after the path",
+			args:    []string{"list", "pki/roles", "-format=json"},
+			answers: map[string]fakeAnswer{"GET /v1/pki/roles": {status: 200, body: envelope(`{"keys":["a"]}`)}},
+			reqs:    []req{{"GET", "/v1/pki/roles", "list=true", ""}},
+			stdout:  "[\n  \"a\"\n]\n",
+		},
+		{
+			name:    "format before the command",
+			args:    []string{"-format", "JSON", "write", "pki/roles/web", "ttl=1h"},
+			answers: map[string]fakeAnswer{"PUT /v1/pki/roles/web": {status: 200, body: envelope(`{"ttl":3600}`)}},
+			reqs:    []req{{"PUT", "/v1/pki/roles/web", "", `{"ttl":"1h"}`}},
+			stdout:  "{\n  \"request_id\": \"8d0c4c1e\",\n  \"lease_id\": \"\",\n  \"lease_duration\": 0,\n  \"renewable\": false,\n  \"data\": {\n    \"ttl\": 3600\n  },\n  \"warnings\": null,\n  \"mount_type\": \"pki\"\n}\n",
+		},
+		{
+			name:   "format on a command without output",
+			args:   []string{"secrets", "enable", "-format=json", "pki"},
+			reqs:   []req{{"POST", "/v1/sys/mounts/pki", "", `{"type":"pki","description":"","config":{"options":null,"default_lease_ttl":"0s","max_lease_ttl":"0s","force_no_cache":false},"local":false,"seal_wrap":false,"external_entropy_access":false,"options":null}`}},
+			stdout: "Success! Enabled the pki secrets engine at: pki/\n",
+		},
+		{
+			name:   "unknown format anywhere",
+			args:   []string{"secrets", "enable", "pki", "--format=xml"},
+			code:   1,
+			stderr: "Invalid output format: xml",
+		},
+		{
+			// Other flags after a positional argument are arguments, as in
+			// vault, which warns about them.
+			name:   "flag after the path",
+			args:   []string{"write", "pki/roles/web", "ttl=1h", "-f"},
+			code:   1,
+			stderr: "Command flags must be provided before positional arguments. The following arguments will not be parsed as flags: [-f]\nFailed to parse K=V data: invalid key/value pair \"-f\": format must be key=value\n",
+		},
+		{
 			name:   "delete",
 			args:   []string{"delete", "pki/roles/web"},
 			reqs:   []req{{"DELETE", "/v1/pki/roles/web", "", ""}},
