@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"pkid/errs"
 )
@@ -67,25 +68,49 @@ func errorMessages(err error, authenticated bool) []string {
 	default:
 		msg = errs.Message(err)
 	}
-	var extra *extraErrors
-	if errors.As(err, &extra) {
-		return append([]string{msg}, extra.more...)
+	var bare *bareError
+	if errors.As(err, &bare) {
+		return []string{}
+	}
+	var multi *multiErrors
+	if errors.As(err, &multi) {
+		return []string{multiErrorText(multi.all)}
 	}
 	wrapped := kind == errs.VaultInternal || kind == errs.Unknown || errors.Is(err, errRouting) ||
 		errors.Is(err, errMultiError) // ACL denials (security.go)
 	if wrapped && authenticated {
-		return []string{fmt.Sprintf("1 error occurred:\n\t* %s\n\n", msg)}
+		return []string{multiErrorText([]string{msg})}
 	}
 	return []string{msg}
 }
 
-// extraErrors adds entries to the "errors" list after the main message, as
-// Vault does for an invalid token ("permission denied", "invalid token").
-type extraErrors struct {
-	error
-	more []string
+// multiErrorText is how go-multierror prints a list of errors, which is
+// what Vault's "errors" entry then reads.
+func multiErrorText(msgs []string) string {
+	if len(msgs) == 1 {
+		return fmt.Sprintf("1 error occurred:\n\t* %s\n\n", msgs[0])
+	}
+	return fmt.Sprintf("%d errors occurred:\n\t* %s\n\n", len(msgs), strings.Join(msgs, "\n\t* "))
 }
 
-func (e *extraErrors) Unwrap() error { return e.error }
+// multiErrors is an error Vault reports as a go-multierror of several:
+// one "errors" entry that lists them all. Its first error gives the kind.
+type multiErrors struct {
+	error
+	all []string
+}
 
-var errInvalidToken error = &extraErrors{error: errPermissionDenied, more: []string{"invalid token"}}
+func (e *multiErrors) Unwrap() error { return e.error }
+
+// errInvalidToken is Vault's answer (since 1.17) to a token that does not
+// exist, has expired or was revoked: permission denied and invalid token,
+// together in one entry.
+var errInvalidToken error = &multiErrors{error: errPermissionDenied, all: []string{"permission denied", "invalid token"}}
+
+// bareError is an error Vault answers with an empty "errors" list: the
+// status alone speaks (sys/health's bad query values, for one).
+type bareError struct{ error }
+
+func (e *bareError) Unwrap() error { return e.error }
+
+var errBareBadRequest error = &bareError{errs.New(errs.Invalid, "bad request")}

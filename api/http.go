@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"pkid/api/acl"
 	"pkid/api/token"
@@ -28,12 +29,21 @@ const maxPathLength = 16 << 10
 // ServeHTTP is the whole request pipeline: parse, authenticate, route,
 // handle, render.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !printablePath(r.URL.Path) {
+		// Vault's outermost handler (go-cleanhttp PrintablePathCheckHandler)
+		// answers a bare 400 before anything else runs.
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
 	reqID, err := randid.UUID(s.rand)
 	if err != nil {
 		reqID = "00000000-0000-4000-8000-000000000000"
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Request-Id", reqID)
+	if ns := r.Header.Get("X-Vault-Namespace"); ns != "" {
+		w.Header().Set("X-Vault-Namespace", ns) // Vault echoes it on every answer
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -95,8 +105,10 @@ func redirectUnclean(w http.ResponseWriter, r *http.Request) bool {
 func operationOf(r *http.Request) (Operation, int) {
 	switch r.Method {
 	case http.MethodGet:
-		if v, ok := r.URL.Query()["list"]; ok {
-			list, err := strconv.ParseBool(v[0])
+		// Vault reads only the first value and treats an empty one as
+		// absent: "?list=" is a plain read.
+		if v := r.URL.Query().Get("list"); v != "" {
+			list, err := strconv.ParseBool(v)
 			if err != nil {
 				return "", http.StatusBadRequest
 			}
@@ -125,8 +137,11 @@ func (s *Server) readData(w http.ResponseWriter, r *http.Request, op Operation) 
 	switch op {
 	case OpRead, OpList, OpDelete, OpHeader:
 		data := map[string]any{}
+		// "list" is consumed only when it made the GET a list; a read with
+		// ?list=false keeps it as data, as Vault does.
+		listed := op == OpList && r.Method == http.MethodGet
 		for k, vs := range r.URL.Query() {
-			if k == "list" || k == "help" {
+			if k == "help" || (k == "list" && listed) {
 				continue
 			}
 			if len(vs) == 1 {
@@ -153,7 +168,7 @@ func (s *Server) readData(w http.ResponseWriter, r *http.Request, op Operation) 
 		ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || ct != "application/merge-patch+json" {
 			return nil, nil, errs.Newf(errs.Unsupported415,
-				"PATCH requires Content-Type application/merge-patch+json, provided %s", ct)
+				"PATCH requires Content-Type of application/merge-patch+json, provided %s", ct)
 		}
 	}
 	data, err := parseBody(r.Header.Get("Content-Type"), body)
@@ -173,7 +188,7 @@ func parseBody(contentType string, body []byte) (map[string]any, error) {
 	case ct == "application/x-www-form-urlencoded" && trimmed[0] != '{' && trimmed[0] != '[':
 		vals, err := url.ParseQuery(string(trimmed))
 		if err != nil {
-			return nil, errs.Invalidf("failed to parse form input: %v", err)
+			return nil, errs.Invalidf("error parsing form data") // Vault's words, no detail
 		}
 		data := make(map[string]any, len(vals))
 		for k, vs := range vals {
@@ -258,7 +273,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *Request, 
 		s.writeError(w, err, authenticated)
 		return
 	}
-	s.writeResponse(w, req.Op, m.entry, resp, reqID, sysInjected(logical))
+	s.writeResponse(w, req.Op, m.entry, resp, reqID, sysInjected(strings.TrimPrefix(r.URL.Path, "/v1/")))
 }
 
 // serve routes an authorized request to its handler.
@@ -270,7 +285,13 @@ func (s *Server) serve(r *http.Request, req *Request, m *mount, route *Route, re
 		return nil, errUnsupportedPath
 	}
 	h, ok := route.Operations[req.Op]
-	if !ok {
+	switch {
+	case !ok && req.Op == OpList:
+		// Vault lists the path with a trailing slash, which a route
+		// without a list operation does not match (spec Appendix C:
+		// LIST config/urls is a 404).
+		return nil, errUnsupportedPath
+	case !ok:
 		return nil, errUnsupportedOperation
 	}
 	req.Path = rel
@@ -314,14 +335,14 @@ func (s *Server) call(r *http.Request, h HandlerFunc, req *Request, reqID string
 }
 
 // applyVars writes path captures over body keys and returns the names of
-// keys whose sent value was replaced.
+// the keys the body sent (non-null). Vault's framework warns about every
+// such key, even when the body held the same value: hvac's role writes, which
+// repeat the role name as "name", always carry the warning (spec §1.4).
 func applyVars(data map[string]any, vars map[string]string) []string {
 	var replaced []string
 	for k, v := range vars {
 		if old, ok := data[k]; ok && old != nil {
-			if s, isStr := old.(string); !isStr || s != v {
-				replaced = append(replaced, k)
-			}
+			replaced = append(replaced, k)
 		}
 		data[k] = v
 	}
@@ -329,14 +350,16 @@ func applyVars(data map[string]any, vars map[string]string) []string {
 	return replaced
 }
 
+// paramWarnings are the framework's two warnings, in Vault's order (sdk
+// framework.Backend.HandleRequest): keys no handler knew, on every operation
+// (a read with an unknown query key warns too), then path captures that
+// replaced a sent value.
 func paramWarnings(req *Request, replaced []string) []string {
 	var ws []string
-	if len(replaced) > 0 {
-		ws = append(ws, fmt.Sprintf("Endpoint replaced the value of these parameters with the values captured from the endpoint's path: %v", replaced))
-	}
-	unknown := req.unknown
+	unknown := req.unknown // sorted by field.Decode
 	if !req.decoded {
 		// A handler that decoded nothing knows no keys but its captures.
+		unknown = nil
 		for k := range req.Data {
 			if _, isVar := req.Vars[k]; !isVar {
 				unknown = append(unknown, k)
@@ -344,8 +367,11 @@ func paramWarnings(req *Request, replaced []string) []string {
 		}
 		sort.Strings(unknown)
 	}
-	if len(unknown) > 0 && req.Op != OpRead && req.Op != OpList {
+	if len(unknown) > 0 {
 		ws = append(ws, fmt.Sprintf("Endpoint ignored these unrecognized parameters: %v", unknown))
+	}
+	if len(replaced) > 0 {
+		ws = append(ws, fmt.Sprintf("Endpoint replaced the value of these parameters with the values captured from the endpoint's path: %v", replaced))
 	}
 	return ws
 }
@@ -380,15 +406,23 @@ func (s *Server) authenticate(r *http.Request, req *Request, logical string, m *
 	return tok, res, nil
 }
 
-// requestToken reads X-Vault-Token, else an "Authorization: Bearer" token.
+// requestToken reads X-Vault-Token, else the first "Authorization: Bearer"
+// value (other schemes are left to plugins, as in Vault).
 func requestToken(r *http.Request) string {
 	if t := r.Header.Get("X-Vault-Token"); t != "" {
 		return t
 	}
-	if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return strings.TrimSpace(t)
+	for _, v := range r.Header.Values("Authorization") {
+		if t, ok := strings.CutPrefix(v, "Bearer "); ok {
+			return strings.TrimSpace(t)
+		}
 	}
 	return ""
+}
+
+// printablePath reports whether p has only printable characters.
+func printablePath(p string) bool {
+	return strings.IndexFunc(p, func(c rune) bool { return !unicode.IsPrint(c) }) < 0
 }
 
 func tokenInfo(e *token.Entry) *TokenInfo {
@@ -396,12 +430,23 @@ func tokenInfo(e *token.Entry) *TokenInfo {
 		DisplayName: e.DisplayName, EntityID: e.EntityID, Meta: e.Meta}
 }
 
+// injectedRoutes are Vault's "inject data into top level" routes
+// (http/handler.go injectDataIntoTopRoutes), as logical paths: an entry
+// ending in "/" is a prefix, any other is exact.
+var injectedRoutes = []string{
+	"sys/audit", "sys/audit/", "sys/audit-hash/", "sys/auth", "sys/auth/",
+	"sys/config/cors", "sys/config/auditing/request-headers", "sys/config/auditing/request-headers/",
+	"sys/capabilities", "sys/capabilities-accessor", "sys/capabilities-self",
+	"sys/ha-status", "sys/key-status", "sys/mounts", "sys/mounts/", "sys/policy", "sys/policy/",
+	"sys/rekey/backup", "sys/rekey/recovery-key-backup", "sys/remount", "sys/rotate", "sys/wrapping/wrap",
+}
+
 // sysInjected reports the legacy sys routes whose data keys Vault also
-// copies to the top level of the response (spec §1.5).
-func sysInjected(logical string) bool {
-	p := strings.TrimSuffix(logical, "/")
-	for _, prefix := range []string{"sys/mounts", "sys/audit", "sys/auth", "sys/policy", "sys/capabilities"} {
-		if p == prefix || strings.HasPrefix(p, prefix+"/") || (prefix == "sys/capabilities" && strings.HasPrefix(p, prefix)) {
+// copies to the top level of the response (spec §1.5). Vault matches them
+// on the URL path, so a list's added trailing slash does not count.
+func sysInjected(urlPath string) bool {
+	for _, route := range injectedRoutes {
+		if urlPath == route || (strings.HasSuffix(route, "/") && strings.HasPrefix(urlPath, route)) {
 			return true
 		}
 	}

@@ -70,10 +70,14 @@ const mountPrefix = "mount/"
 
 // builtinMounts are the mounts every Vault has. Only sys/ and auth/token/
 // serve requests here; cubbyhole/ and identity/ are listed for fidelity.
+// Their settings are Vault's (vault/mount.go requiredMountTable): sys/ is
+// seal-wrapped and passes Accept through, identity/ passes Authorization.
 var builtinMounts = []MountEntry{
 	{Kind: kindSecret, Path: "cubbyhole/", Type: "cubbyhole", Description: "per-token private secret storage", Local: true},
-	{Kind: kindSecret, Path: "identity/", Type: "identity", Description: "identity store"},
-	{Kind: kindSecret, Path: "sys/", Type: "system", Description: "system endpoints used for control, policy and debugging"},
+	{Kind: kindSecret, Path: "identity/", Type: "identity", Description: "identity store",
+		Config: MountConfig{PassthroughRequestHeaders: []string{"Authorization"}}},
+	{Kind: kindSecret, Path: "sys/", Type: "system", Description: "system endpoints used for control, policy and debugging",
+		SealWrap: true, Config: MountConfig{PassthroughRequestHeaders: []string{"Accept"}}},
 	{Kind: kindAuth, Path: "auth/token/", Type: "token", Description: "token based credentials"},
 }
 
@@ -208,7 +212,10 @@ func normalizeMountPath(p string) (string, error) {
 	return p + "/", nil
 }
 
-// enableMount adds a mount, refusing overlaps as Vault does.
+// enableMount adds a mount, refusing overlaps as Vault does: a path that
+// contains or is contained in a mount of the same table is "already in use"
+// (auth mounts are named without their "auth/" prefix, as Vault names them).
+// The type is checked after the overlap, in Vault's order.
 func (s *Server) enableMount(e MountEntry) error {
 	if err := s.identify(&e); err != nil {
 		return err
@@ -216,10 +223,16 @@ func (s *Server) enableMount(e MountEntry) error {
 	e.Version = 1
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for p := range s.mounts {
-		if strings.HasPrefix(e.Path, p) || strings.HasPrefix(p, e.Path) {
-			return errs.Invalidf("path is already in use at %s", p)
+	for p, m := range s.mounts {
+		if m.entry.Kind != e.Kind {
+			continue
 		}
+		if strings.HasPrefix(e.Path, p) || strings.HasPrefix(p, e.Path) {
+			return errs.Invalidf("path is already in use at %s", strings.TrimPrefix(p, "auth/"))
+		}
+	}
+	if err := checkMountType(e); err != nil {
+		return err
 	}
 	m, err := s.newMount(e)
 	if err != nil {
@@ -232,6 +245,14 @@ func (s *Server) enableMount(e MountEntry) error {
 	}
 	s.mounts[e.Path] = m
 	return nil
+}
+
+// checkMountType refuses a type pkid cannot serve (sys.go, sys_auth.go).
+func checkMountType(e MountEntry) error {
+	if e.Kind == kindAuth {
+		return checkAuthType(e.Type)
+	}
+	return checkEngineType(e.Type)
 }
 
 // disableMount removes a mount and deletes its data. Removing nothing is
@@ -268,7 +289,11 @@ func (s *Server) updateMountEntry(e MountEntry) error {
 	}
 	s.mu.Lock()
 	if m, ok := s.mounts[e.Path]; ok {
-		m.entry = e
+		// A fresh mount value, so requests holding the old one keep reading
+		// a consistent entry without the lock.
+		updated := *m
+		updated.entry = e
+		s.mounts[e.Path] = &updated
 	}
 	s.mu.Unlock()
 	return nil
@@ -286,6 +311,17 @@ func (s *Server) mountEntries(kind string) []MountEntry {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// matchingMountEntry is the entry of the mount serving path (with its
+// trailing slash) by longest prefix, as Vault's router.MatchingMountEntry:
+// "pki/roles/web/" finds pki/.
+func (s *Server) matchingMountEntry(path string) (MountEntry, bool) {
+	m := s.lookupMount(path)
+	if m == nil {
+		return MountEntry{}, false
+	}
+	return m.entry, true
 }
 
 func (s *Server) mountEntry(path string) (MountEntry, bool) {

@@ -62,7 +62,7 @@ var pkiUnauthenticated = []string{
 	"cert/*", "ca", "ca/pem", "ca_chain", "crl", "crl/pem", "crl/delta", "crl/delta/pem",
 	"issuer/+/crl", "issuer/+/crl/der", "issuer/+/crl/pem",
 	"issuer/+/crl/delta", "issuer/+/crl/delta/der", "issuer/+/crl/delta/pem",
-	"issuer/+/pem", "issuer/+/der", "issuer/+/json", "issuers/", "issuers",
+	"issuer/+/pem", "issuer/+/der", "issuer/+/json", "issuers/",
 	"ocsp", "ocsp/*",
 }
 

@@ -46,7 +46,9 @@ func (b *pkiBackend) caRoutes() []Route {
 		{Pattern: "config/keys", Operations: map[Operation]HandlerFunc{OpRead: b.readKeysConfig, OpUpdate: b.writeKeysConfig}},
 		{Pattern: "config/urls", Operations: map[Operation]HandlerFunc{OpRead: b.readURLs, OpUpdate: b.writeURLs}},
 		{Pattern: "config/cluster", Operations: map[Operation]HandlerFunc{OpRead: b.readCluster, OpUpdate: b.writeCluster}},
-		{Pattern: "issuers", Operations: map[Operation]HandlerFunc{OpList: b.listIssuers}, Unauthenticated: true},
+		// LIST issuers needs no token through the special path "issuers/"
+		// (the list form only: a GET of "issuers" is authenticated).
+		{Pattern: "issuers", Operations: map[Operation]HandlerFunc{OpList: b.listIssuers}},
 		{Pattern: "issuer/" + issuerRef, Operations: map[Operation]HandlerFunc{
 			OpRead: b.readIssuer, OpUpdate: b.updateIssuer(true), OpPatch: b.updateIssuer(false), OpDelete: b.deleteIssuer,
 		}},

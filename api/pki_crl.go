@@ -41,7 +41,7 @@ func (b *pkiBackend) crlRoutes() []Route {
 		{Pattern: issuer + "/delta/pem", Operations: read(b.issuerCRL(true, "pem")), Unauthenticated: true},
 
 		{Pattern: "ocsp", Operations: write(b.ocspPost), Unauthenticated: true},
-		{Pattern: "ocsp/{req:.+}", Operations: read(b.ocspGet), Unauthenticated: true},
+		{Pattern: "ocsp/{req:.*}", Operations: read(b.ocspGet), Unauthenticated: true},
 
 		{Pattern: "tidy", Operations: write(b.tidy)},
 		{Pattern: "tidy-status", Operations: read(b.tidyStatus)},
@@ -115,10 +115,12 @@ func (b *pkiBackend) rawCRL(delta, asPEM bool) HandlerFunc {
 
 // certCRL is cert/crl and cert/delta-crl: the CRL as PEM in the
 // "certificate" field, beside zero revocation fields (a historical misnomer
-// Vault keeps). No CRL is a 404.
+// Vault keeps). Unlike the raw paths, Vault's JSON path reports why there is
+// no CRL: no default issuer, or a default issuer without one, are 500s
+// (path_fetch.go, resolveIssuerCRLPath); a missing CRL body is a 404.
 func (b *pkiBackend) certCRL(delta bool) HandlerFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		der, err := b.crl.FetchCRL(ctx, "", delta)
+		der, err := b.crl.FetchIssuerCRL(ctx, "default", delta)
 		if err != nil || der == nil {
 			return nil, err
 		}
@@ -132,7 +134,7 @@ func (b *pkiBackend) certCRL(delta bool) HandlerFunc {
 
 func (b *pkiBackend) issuerCRL(delta bool, format string) HandlerFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		der, err := b.crl.FetchCRL(ctx, req.Vars["issuer_ref"], delta)
+		der, err := b.crl.FetchIssuerCRL(ctx, req.Vars["issuer_ref"], delta)
 		if err != nil {
 			return nil, err
 		}

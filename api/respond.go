@@ -23,10 +23,12 @@ type envelope struct {
 // body, an unwrapped JSON body, or the envelope.
 func (s *Server) writeResponse(w http.ResponseWriter, op Operation, e MountEntry, resp *Response, reqID string, injected bool) {
 	if resp == nil {
-		if op == OpRead || op == OpList {
+		if op == OpRead || op == OpList || op == OpHeader {
 			writeErrors(w, http.StatusNotFound, []string{})
 			return
 		}
+		// Vault sets its JSON content type before deciding there is no body.
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -42,9 +44,11 @@ func (s *Server) writeResponse(w http.ResponseWriter, op Operation, e MountEntry
 		writeJSON(w, status, resp.Unwrapped)
 		return
 	}
-	if op == OpList && !hasKeys(resp.Data) {
-		writeErrors(w, http.StatusNotFound, []string{})
-		return
+	if op == OpList {
+		if st := listStatus(resp); st != 0 {
+			writeErrors(w, st, []string{})
+			return
+		}
 	}
 	env := envelope{RequestID: reqID, Data: resp.Data, Auth: resp.Auth, MountType: e.Type}
 	if resp.NoRequestID {
@@ -78,16 +82,39 @@ func (s *Server) writeResponse(w http.ResponseWriter, op Operation, e MountEntry
 	writeJSON(w, status, top)
 }
 
-// hasKeys reports whether list data carries a non-empty "keys" list; Vault
-// answers an empty list with 404 (spec §8.1).
-func hasKeys(data map[string]any) bool {
-	switch keys := data["keys"].(type) {
-	case []string:
-		return len(keys) > 0
-	case []any:
-		return len(keys) > 0
+// listStatus is Vault's verdict on a list answer (sdk/logical
+// RespondErrorCommon): 404 for no data (unless there are warnings), for
+// absent "keys" with nothing else to say, and for an empty "keys"; 500 when
+// "keys" is not a list of strings; 0 to answer normally.
+func listStatus(resp *Response) int {
+	if len(resp.Data) == 0 {
+		if len(resp.Warnings) > 0 {
+			return 0
+		}
+		return http.StatusNotFound
 	}
-	return false
+	raw, ok := resp.Data["keys"]
+	if !ok || raw == nil {
+		return 0 // other data (or warnings) is answered as is
+	}
+	n := 0
+	switch keys := raw.(type) {
+	case []string:
+		n = len(keys)
+	case []any:
+		for _, k := range keys {
+			if _, isString := k.(string); !isString {
+				return http.StatusInternalServerError
+			}
+		}
+		n = len(keys)
+	default:
+		return http.StatusInternalServerError
+	}
+	if n == 0 {
+		return http.StatusNotFound
+	}
+	return 0
 }
 
 func writeRaw(w http.ResponseWriter, raw *Raw) {

@@ -44,7 +44,7 @@ func (s *Server) InitRootToken(devID string) (string, error) {
 
 func (s *Server) createRoot(id string) (*token.Entry, error) {
 	e, err := s.tokens.Create(nil, token.CreateRequest{
-		ID: id, Policies: []string{"root"}, DisplayName: "root", Path: "auth/token/root",
+		ID: id, Policies: []string{"root"}, DisplayName: "root", VerbatimDisplayName: true, Path: "auth/token/root",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("api: create root token: %w", err)

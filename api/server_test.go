@@ -268,7 +268,9 @@ func TestStatusCodesAndEnvelopes(t *testing.T) {
 		{"read of nothing", "GET", "/v1/sys/mounts/none", "root", "", nil, 400, "No secret engine mount at none/"},
 		{"form body", "PUT", "/v1/sys/mounts/formed", "root", "type=pki&description=x", []string{"Content-Type", "application/x-www-form-urlencoded"}, 204, ""},
 		{"JSON with a form type", "PUT", "/v1/sys/mounts/jf", "root", `{"type":"pki"}`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 204, ""},
-		{"null body", "PUT", "/v1/auth/token/renew-self", "root", `null`, nil, 200, ""},
+		// renew-self of the initial root token is a 400 in Vault (it has no
+		// lease), so the null body is tried on lookup-self.
+		{"null body", "PUT", "/v1/auth/token/lookup-self", "root", `null`, nil, 200, ""},
 		{"PATCH without merge-patch", "PATCH", "/v1/sys/mounts/pki/tune", "root", `{}`, nil, 415, "merge-patch"},
 	}
 	for _, tc := range cases {
@@ -307,7 +309,7 @@ func TestStatusCodesAndEnvelopes(t *testing.T) {
 func TestEnvelopeShape(t *testing.T) {
 	t.Parallel()
 	srv := pkidtest.Start(t)
-	st, out, _ := call(t, srv, "GET", "/v1/auth/token/lookup-self?bogus=1", "root", "")
+	st, out, _ := call(t, srv, "GET", "/v1/auth/token/lookup-self", "root", "")
 	if st != 200 {
 		t.Fatalf("%d %v", st, out)
 	}

@@ -42,15 +42,9 @@ func (s *Server) handleListAuth(context.Context, *Request) (*Response, error) {
 	return &Response{Data: data}, nil
 }
 
-// authMountData is a mount as sys/auth shows it: sys/mounts' shape, with
-// the token type in its config.
-func (s *Server) authMountData(e MountEntry) map[string]any {
-	d := s.mountData(e)
-	if cfg, ok := d["config"].(map[string]any); ok {
-		cfg["token_type"] = "default-service"
-	}
-	return d
-}
+// authMountData is a mount as sys/auth shows it: sys/mounts' shape, whose
+// config carries the token type.
+func (s *Server) authMountData(e MountEntry) map[string]any { return s.mountData(e) }
 
 func authPath(raw string) (string, error) {
 	p, err := normalizeMountPath(raw)
@@ -60,18 +54,22 @@ func authPath(raw string) (string, error) {
 	return "auth/" + p, nil
 }
 
+// handleReadAuth reads the auth method serving a path, by longest prefix
+// as Vault's router finds it.
 func (s *Server) handleReadAuth(_ context.Context, req *Request) (*Response, error) {
 	path, err := authPath(req.Vars["path"])
 	if err != nil {
 		return nil, err
 	}
-	e, ok := s.mountEntry(path)
+	e, ok := s.matchingMountEntry(path)
 	if !ok || e.Kind != kindAuth {
 		return nil, errs.Invalidf("No auth engine at %s", strings.TrimPrefix(path, "auth/"))
 	}
 	return &Response{Data: s.authMountData(e)}, nil
 }
 
+// handleEnableAuth enables an auth method, with Vault's checks in Vault's
+// order (handleEnableAuth, then core.enableCredential).
 func (s *Server) handleEnableAuth(_ context.Context, req *Request) (*Response, error) {
 	var in mountRequest
 	if err := req.Decode(&in); err != nil {
@@ -81,29 +79,22 @@ func (s *Server) handleEnableAuth(_ context.Context, req *Request) (*Response, e
 	if err != nil {
 		return nil, err
 	}
-	if in.Type == "" {
-		in.Type = in.PluginName
+	def, max, err := s.mountTTLs(in.Config)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case in.Type == "":
-		return nil, errs.Invalidf("backend type must be specified as a string")
-	case in.Type == "token":
+	switch in.Config.TokenType {
+	case "", "default-service", "service":
+	case "default-batch", "batch":
+		return nil, errs.Invalidf("pkid issues service tokens only; token_type %q is not supported", in.Config.TokenType)
+	default:
+		return nil, errs.Invalidf("invalid value for 'token_type'")
+	}
+	if in.Type, err = mountType(in.Type, in.PluginName); err != nil {
+		return nil, err
+	}
+	if in.Type == "token" {
 		return nil, errs.Invalidf("token credential backend cannot be instantiated")
-	case knownVaultAuth[in.Type]:
-		return nil, errs.Invalidf("pkid serves only the approle, kubernetes and token auth methods; %q is not supported", in.Type)
-	case !authMethodTypes[in.Type]:
-		return nil, errs.Invalidf("plugin not found in the catalog: %s", in.Type)
-	}
-	def, err := parseMountTTL("default", in.Config.DefaultLeaseTTL)
-	if err != nil {
-		return nil, err
-	}
-	max, err := parseMountTTL("max", in.Config.MaxLeaseTTL)
-	if err != nil {
-		return nil, err
-	}
-	if def > 0 && max > 0 && def > max {
-		return nil, errs.Invalidf("given default lease TTL greater than given max lease TTL")
 	}
 	options := in.Options
 	if options == nil {
@@ -118,6 +109,18 @@ func (s *Server) handleEnableAuth(_ context.Context, req *Request) (*Response, e
 			AuditNonHMACResponseKeys: in.Config.AuditNonHMACResponseKeys,
 		},
 	})
+}
+
+// checkAuthType refuses the auth methods pkid does not implement, those
+// Vault ships with a clearer message.
+func checkAuthType(t string) error {
+	switch {
+	case authMethodTypes[t]:
+		return nil
+	case knownVaultAuth[t]:
+		return errs.Invalidf("pkid serves only the approle, kubernetes and token auth methods; %q is not supported", t)
+	}
+	return errs.Invalidf("plugin not found in the catalog: %s", t)
 }
 
 // handleDisableAuth removes an auth method and, as Vault does, revokes the
@@ -154,34 +157,27 @@ func (s *Server) authTune(h HandlerFunc) HandlerFunc {
 
 // loginToken mints the token of a successful login, with Vault's rules: no
 // root tokens from auth methods; TTL defaulting to the mount's and capped by
-// the role's max and the mount's max; "default" added unless the role says
-// not to; the display name prefixed with the mount path.
+// the role's max and the mount's max, with Vault's warning when capped;
+// "default" added unless the role says not to; the display name prefixed
+// with the mount path.
 func (s *Server) loginToken(req *Request, a *authmethod.Auth) (*Response, error) {
-	if slices.Contains(a.Policies, "root") {
+	if slices.Contains(token.SanitizePolicies(a.Policies, false), "root") {
 		return nil, errs.Invalidf("auth methods cannot create root tokens")
 	}
-	def, mountMax := req.Mount.DefaultTTL, req.Mount.MaxTTL
-	maxTTL := mountMax
+	maxTTL := req.Mount.MaxTTL
 	if a.MaxTTL > 0 && a.MaxTTL < maxTTL {
 		maxTTL = a.MaxTTL
 	}
-	ttl := a.TTL
-	if ttl == 0 {
-		ttl = def
-	}
-	if ttl > maxTTL {
-		ttl = maxTTL
-	}
 	e, err := s.tokens.Create(nil, token.CreateRequest{
 		Policies: a.Policies, NoDefaultPolicy: a.NoDefaultPolicy, Meta: a.Metadata,
-		TTL: ttl, MaxTTL: maxTTL, ExplicitMaxTTL: a.ExplicitMaxTTL, Period: a.Period,
-		NumUses: a.NumUses, DisplayName: loginDisplayName(req.Mount.Path, a.DisplayName),
+		TTL: a.TTL, DefaultTTL: req.Mount.DefaultTTL, MaxTTL: maxTTL, ExplicitMaxTTL: a.ExplicitMaxTTL,
+		Period: a.Period, NumUses: a.NumUses, DisplayName: loginDisplayName(req.Mount.Path, a.DisplayName),
 		VerbatimDisplayName: true, Path: "auth/" + req.Mount.Path + "login",
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Response{Auth: s.authBlock(e)}, nil
+	return &Response{Auth: s.authBlock(e), Warnings: e.Warnings}, nil
 }
 
 // loginDisplayName is Vault's: the mount path with "/" as "-", then the

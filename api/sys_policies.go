@@ -65,19 +65,25 @@ type policyWriteRequest struct {
 	Rules  string `json:"rules"` // the legacy name, still sent to sys/policy
 }
 
+// handleWritePolicy stores a policy. The legacy sys/policy/:name also
+// takes the text as "rules", with Vault's deprecation warning; on
+// sys/policies/acl only "policy" counts.
 func (s *Server) handleWritePolicy(_ context.Context, req *Request) (*Response, error) {
 	var in policyWriteRequest
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
+	var warnings []string
 	text := in.Policy
-	if text == "" {
+	if text == "" && strings.HasPrefix(req.Path, "policy/") {
 		text = in.Rules
+		warnings = append(warnings, "'rules' is deprecated, please use 'policy' instead")
 	}
-	warnings, err := s.sec.policies.Put(req.Vars["name"], decodeMaybeBase64(text))
+	parsed, err := s.sec.policies.Put(req.Vars["name"], decodeMaybeBase64(text))
 	if err != nil {
 		return nil, err
 	}
+	warnings = append(warnings, parsed...)
 	if len(warnings) > 0 {
 		return &Response{Warnings: warnings}, nil
 	}

@@ -13,14 +13,24 @@ func (s *Server) moreTokenRoutes() []Route {
 	write := func(h HandlerFunc) map[Operation]HandlerFunc { return map[Operation]HandlerFunc{OpUpdate: h} }
 	return []Route{
 		{Pattern: "lookup-accessor", Operations: write(s.handleTokenLookupAccessor)},
-		{Pattern: "lookup-accessor/{accessor:.+}", Operations: write(s.handleTokenLookupAccessor)},
 		{Pattern: "revoke-accessor", Operations: write(s.handleTokenRevokeAccessor)},
-		{Pattern: "revoke-accessor/{accessor:.+}", Operations: write(s.handleTokenRevokeAccessor)},
 		{Pattern: "revoke-orphan", Operations: write(s.handleTokenRevokeOrphan)},
 		{Pattern: "renew", Operations: write(s.handleTokenRenew)},
-		{Pattern: "renew/{token:.+}", Operations: write(s.handleTokenRenew)},
 		{Pattern: "accessors", Operations: map[Operation]HandlerFunc{OpList: s.handleTokenAccessors}},
+		// pkid has no token roles: the list is empty and a role reads as
+		// nothing, both 404 {"errors":[]} as on a Vault without roles.
+		{Pattern: "roles", Operations: map[Operation]HandlerFunc{OpList: noTokenRoles}},
+		{Pattern: "roles/{role_name:" + NamePattern + "}", Operations: map[Operation]HandlerFunc{OpRead: noTokenRoles}},
+		{Pattern: "create/{role_name:" + NamePattern + "}", Operations: write(createAgainstNoRole)},
 	}
+}
+
+func noTokenRoles(context.Context, *Request) (*Response, error) { return nil, nil }
+
+// createAgainstNoRole answers auth/token/create/:role as Vault does for a
+// role that does not exist.
+func createAgainstNoRole(_ context.Context, req *Request) (*Response, error) {
+	return nil, errs.Invalidf("unknown role %s", req.Vars["role_name"])
 }
 
 type accessorParam struct {
@@ -71,7 +81,7 @@ func (s *Server) handleTokenRevokeOrphan(_ context.Context, req *Request) (*Resp
 		return nil, err
 	}
 	if in.Token == "" {
-		return nil, errs.Invalidf("token must be specified")
+		return nil, errs.Invalidf("missing token ID")
 	}
 	return nil, s.tokens.RevokeOrphan(in.Token)
 }
@@ -87,20 +97,16 @@ func (s *Server) handleTokenRenew(_ context.Context, req *Request) (*Response, e
 		return nil, err
 	}
 	if in.Token == "" {
-		return nil, errs.Invalidf("token must be specified")
+		return nil, errs.Invalidf("missing token ID")
 	}
 	e, err := s.tokens.Lookup(in.Token)
 	if err != nil {
 		return nil, err
 	}
 	if e == nil {
-		return nil, errs.Invalidf("invalid token")
+		return nil, errs.Invalidf("token not found")
 	}
-	renewed, err := s.tokens.Renew(e, in.Increment)
-	if err != nil {
-		return nil, err
-	}
-	return &Response{Auth: s.authBlock(renewed)}, nil
+	return s.renewToken(e, in.Increment)
 }
 
 func (s *Server) handleTokenAccessors(context.Context, *Request) (*Response, error) {

@@ -67,6 +67,8 @@ type Authority struct {
 	// IDs. An ID's certificate never changes, so chain rebuilds verify
 	// each pair once.
 	signedBy map[[2]string]bool
+	// signing caches resolved signing issuers (signing_cache.go).
+	signing signingCache
 
 	// leaf is the state of leaf issuance: RSA key pool, parsed roles
 	// (leaf_state.go).

@@ -63,15 +63,25 @@ func (a *Authority) Import(ctx context.Context, pemBundle, certificate string, k
 		return nil, err
 	}
 	res := &ImportResult{Mapping: map[string]string{}}
-	if err := a.cfg.Space.Update(func(tx storage.Tx) error { return a.importTx(tx, certs, keys, res) }); err != nil {
+	var keyed int
+	err = a.cfg.Space.Update(func(tx storage.Tx) error {
+		var err error
+		keyed, err = a.importTx(tx, certs, keys, res)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
+	// Vault's order: CRL rebuild notes, then the default issuer notes.
 	if len(res.ImportedIssuers) > 0 {
 		w, err := a.rebuildCRL(ctx, true)
 		if err != nil {
 			res.Warnings = append(res.Warnings, "Rebuilding the CRL failed. While this is indicative of a problem with the imported issuers (perhaps because of their revocation_signature_algorithm), they did import successfully and are now usable. It is strongly suggested to fix the CRL building errors before continuing. The original error is reproduced below:\n\n\t"+errs.Message(err))
 		}
 		res.Warnings = append(res.Warnings, w...)
+	}
+	if err := a.cfg.Space.View(func(tx storage.Tx) error { return importWarnings(tx, res, keyed) }); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -122,26 +132,28 @@ func parseKeys(blocks [][]byte) ([]crypto.Signer, error) {
 	return keys, nil
 }
 
-func (a *Authority) importTx(tx storage.Tx, certs []bundleCert, keys []crypto.Signer, res *ImportResult) error {
+// importTx stores the bundle's keys and issuers and applies
+// default_follows_latest_issuer; it returns how many new issuers have a key.
+func (a *Authority) importTx(tx storage.Tx, certs []bundleCert, keys []crypto.Signer, res *ImportResult) (int, error) {
 	*res = ImportResult{Mapping: map[string]string{}}
 	for _, k := range keys {
 		rec, existed, err := a.storeKey(tx, k, "", "")
 		if err != nil {
-			return err
+			return 0, err
 		}
 		res.ImportedKeys, res.ExistingKeys = appendIf(!existed, res.ImportedKeys, res.ExistingKeys, rec.ID)
 	}
 	keyed := 0
 	for i, bc := range certs {
 		if bc.err != nil {
-			return errs.Invalidf("Error parsing issuer %v: %v\n%v", i, bc.err, bc.pem)
+			return 0, errs.Invalidf("Error parsing issuer %v: %v\n%v", i, bc.err, bc.pem)
 		}
 		rec, existed, note, err := a.storeIssuer(tx, bc.cert, "")
 		if note != "" {
 			res.Warnings = append(res.Warnings, note)
 		}
 		if err != nil {
-			return errs.Wrap(errs.KindOf(err), err, fmt.Sprintf("Error parsing issuer %v: %v\n%v", i, errs.Message(err), bc.pem))
+			return 0, errs.Wrap(errs.KindOf(err), err, fmt.Sprintf("Error parsing issuer %v: %v\n%v", i, errs.Message(err), bc.pem))
 		}
 		res.Mapping[rec.ID] = rec.KeyID
 		res.ImportedIssuers, res.ExistingIssuers = appendIf(!existed, res.ImportedIssuers, res.ExistingIssuers, rec.ID)
@@ -150,32 +162,35 @@ func (a *Authority) importTx(tx storage.Tx, certs []bundleCert, keys []crypto.Si
 		}
 	}
 	if err := a.rebuildChains(tx); err != nil {
-		return err
+		return 0, err
 	}
-	return a.importDefaults(tx, res, keyed)
+	return keyed, followLatest(tx, res, keyed)
 }
 
-// importDefaults applies default_follows_latest_issuer and gathers the
-// warnings about the default issuer.
-func (a *Authority) importDefaults(tx storage.Tx, res *ImportResult, keyed int) error {
+// followLatest applies default_follows_latest_issuer: a single new keyed
+// issuer becomes the default.
+func followLatest(tx storage.Tx, res *ImportResult, keyed int) error {
+	cfg, err := getIssuersConfig(tx)
+	if err != nil || !cfg.FollowsLatest || keyed != 1 {
+		return err
+	}
+	for _, id := range res.ImportedIssuers {
+		if res.Mapping[id] != "" {
+			cfg.Default = id
+		}
+	}
+	return putIssuersConfig(tx, cfg)
+}
+
+// importWarnings adds Vault's notes on the default issuer and on missing
+// AIA configuration after an import.
+func importWarnings(tx storage.Tx, res *ImportResult, keyed int) error {
 	cfg, err := getIssuersConfig(tx)
 	if err != nil {
 		return err
 	}
-	if cfg.FollowsLatest && len(res.ImportedIssuers) > 0 {
-		switch {
-		case keyed == 1:
-			for _, id := range res.ImportedIssuers {
-				if res.Mapping[id] != "" {
-					cfg.Default = id
-				}
-			}
-			if err := putIssuersConfig(tx, cfg); err != nil {
-				return err
-			}
-		case keyed > 1:
-			res.Warnings = append(res.Warnings, warnDefaultUnchanged)
-		}
+	if cfg.FollowsLatest && len(res.ImportedIssuers) > 0 && keyed > 1 {
+		res.Warnings = append(res.Warnings, warnDefaultUnchanged)
 	}
 	if keyID, ok := res.Mapping[cfg.Default]; cfg.Default != "" && ok && keyID == "" {
 		res.Warnings = append(res.Warnings, warnDefaultNoKey)

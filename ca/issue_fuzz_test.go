@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"net"
 	"net/url"
+	"slices"
 	"testing"
 
 	"pkid/errs"
@@ -58,6 +59,46 @@ func FuzzSignCSR(f *testing.F) {
 				// Vault's own 500s ("unable to create certificate: ...")
 			default:
 				t.Fatalf("unexplained error: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzIssueRequest runs arbitrary LEAF-block values (spec §3.0) through
+// issue/:role on a permissive and on a strict role: every answer is a
+// certificate that verifies against the root, with its DNS SANs sorted and
+// unique as Vault leaves them, or a client error (400) or one of Vault's own
+// 500s; never a panic.
+func FuzzIssueRequest(f *testing.F) {
+	f.Add("a.example.com", "b.example.com, a.example.com", "10.0.0.1", "spiffe://e/w", "1.2.3;UTF8:v", "7", "u", "")
+	f.Add("b*z.example.com", "*.example.com,me@example.com", "::1", "", "", "", "", "2030-01-01T00:00:00Z")
+	f.Add("a..b", " ,,", "x", "%zz", ";", "", "", "garbage")
+	f.Add("münchen.example.com", "xn--abc.example.com,é@example.com", "", "", "", "", "", "")
+	c := newTestCA(f)
+	root := c.ecRoot(f, "root")
+	c.putRole(f, "open", map[string]any{"allow_any_name": true, "enforce_hostnames": false, "key_type": "ec",
+		"require_cn": false, "allowed_uri_sans": "*", "allowed_other_sans": "*", "allowed_serial_numbers": "*",
+		"allowed_user_ids": "*", "cn_validations": "disabled"})
+	c.putRole(f, "strict", map[string]any{"allowed_domains": "example.com", "allow_subdomains": true,
+		"allow_glob_domains": true, "key_type": "ec"})
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, cn, alt, ip, uri, other, serial, uid, notAfter string) {
+		req := DefaultIssueRequest()
+		req.CommonName, req.AltNames, req.NotAfter = cn, alt, notAfter
+		req.IPSANs, req.URISANs, req.OtherSANs = []string{ip}, []string{uri}, []string{other}
+		req.SerialNumber, req.UserIDs = serial, []string{uid}
+		for _, role := range []string{"open", "strict"} {
+			l, err := c.Issue(ctx, role, &req, leafOpts)
+			switch {
+			case err == nil:
+				verify(t, l.Cert, root.Cert)
+				if !slices.IsSorted(l.Cert.DNSNames) || len(slices.Compact(slices.Clone(l.Cert.DNSNames))) != len(l.Cert.DNSNames) {
+					t.Fatalf("DNS SANs not sorted and unique: %q", l.Cert.DNSNames)
+				}
+			case errs.KindOf(err) == errs.Invalid:
+			case errs.KindOf(err) == errs.VaultInternal && len(errs.Message(err)) > 0:
+			default:
+				t.Fatalf("%s: unexplained error: %v", role, err)
 			}
 		}
 	})

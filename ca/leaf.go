@@ -60,13 +60,27 @@ func leafTemplate(p *roles.LeafPlan, serial *big.Int, si *SigningIssuer, path le
 	if err := SetOtherSANs(t, others); err != nil {
 		return nil, err
 	}
+	usePSS := leafUsesPSS(p.Key)
 	switch path {
 	case issuePath:
-		t.SignatureAlgorithm = si.SignatureAlgorithm(p.Key.SignatureBits, p.Key.UsePSS)
+		t.SignatureAlgorithm = si.SignatureAlgorithm(p.Key.SignatureBits, usePSS)
 	default:
-		t.SignatureAlgorithm = si.CSRSignatureAlgorithm(p.Key.SignatureBits, p.Key.UsePSS)
+		t.SignatureAlgorithm = si.CSRSignatureAlgorithm(p.Key.SignatureBits, usePSS)
 	}
 	return t, nil
+}
+
+// leafUsesPSS is how Vault's certutil (certTemplateSetSigAlgo) reads use_pss
+// for a leaf signed by an RSA issuer: PSS only together with a signature
+// size it knows. With any other size, 0 included (ec, ed25519 and any roles,
+// or sign-verbatim of a non-RSA CSR), the template keeps Go's default,
+// PKCS #1 v1.5 with SHA-256, whatever use_pss says.
+func leafUsesPSS(k roles.KeySpec) bool {
+	switch k.SignatureBits {
+	case 256, 384, 512:
+		return k.UsePSS
+	}
+	return false
 }
 
 // otherNames converts the plan's other SANs (checked against the role) to

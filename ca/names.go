@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,7 +58,10 @@ var hostnameRegexp = regexp.MustCompile(`^(\*\.)?(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-
 var idnaProfile = idna.New(idna.StrictDomainName(true), idna.VerifyDNSLength(true))
 
 // parseNames builds the SANs of a CA request (no role restrictions apply):
-// the CN unless excluded, alt_names, ip_sans, uri_sans, other_sans.
+// the CN unless excluded, alt_names, ip_sans, uri_sans, other_sans. As in
+// Vault (strutil.ParseDedupAndSortStrings, RemoveDuplicates), alt_names
+// entries are trimmed, empty ones dropped, and the DNS and e-mail SANs end
+// up de-duplicated and sorted (OpenBao keeps their order; Vault does not).
 func parseNames(cn string, f NameFields) (names, error) {
 	var n names
 	add := func(s string) error {
@@ -79,14 +83,13 @@ func parseNames(cn string, f NameFields) (names, error) {
 			return names{}, err
 		}
 	}
-	for _, s := range dedupe(splitAltNames(f.AltNames)) {
+	for _, s := range dedupSorted(splitAltNames(f.AltNames)) {
 		if err := add(s); err != nil {
 			return names{}, err
 		}
 	}
-	n.dns = dedupe(n.dns)
-	n.emails = dedupe(n.emails)
-	sort.Strings(n.emails) // Vault's RemoveDuplicates sorts e-mail SANs
+	n.dns = dedupSorted(n.dns)
+	n.emails = dedupSorted(n.emails)
 	for _, s := range f.IPSANs {
 		ip := net.ParseIP(s)
 		if ip == nil {
@@ -115,6 +118,23 @@ func splitAltNames(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// dedupSorted trims the entries, drops empty and repeated ones and sorts
+// the rest (go-secure-stdlib strutil.RemoveDuplicates, which Vault applies
+// to alt_names and to the final DNS and e-mail SAN lists).
+func dedupSorted(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 // subject builds a CA subject: CN, serialNumber and the attribute lists.

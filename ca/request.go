@@ -2,6 +2,8 @@ package ca
 
 import (
 	"crypto/x509"
+	"fmt"
+	"net"
 	"strings"
 
 	"pkid/errs"
@@ -48,9 +50,18 @@ type CAExtensionFields struct {
 	// MaxPathLength: nil means unlimited for a root and the signer's
 	// length minus one for an intermediate; -1 unlimited; 0 pathlen:0.
 	MaxPathLength *int `json:"max_path_length"`
-	// PermittedDNSDomains become a critical Name Constraints extension.
-	PermittedDNSDomains []string `json:"permitted_dns_domains"`
-	// KeyUsage, when sent, adds its usages to CertSign and CRLSign.
+	// PermittedDNSDomains become a critical Name Constraints extension,
+	// as do the other constraints Vault 1.18 added.
+	PermittedDNSDomains     []string `json:"permitted_dns_domains"`
+	ExcludedDNSDomains      []string `json:"excluded_dns_domains"`
+	PermittedIPRanges       []string `json:"permitted_ip_ranges"`
+	ExcludedIPRanges        []string `json:"excluded_ip_ranges"`
+	PermittedEmailAddresses []string `json:"permitted_email_addresses"`
+	ExcludedEmailAddresses  []string `json:"excluded_email_addresses"`
+	PermittedURIDomains     []string `json:"permitted_uri_domains"`
+	ExcludedURIDomains      []string `json:"excluded_uri_domains"`
+	// KeyUsage, when sent, may add DigitalSignature to CertSign and
+	// CRLSign; Vault ignores every other usage on a CA (with a warning).
 	KeyUsage *[]string `json:"key_usage"`
 	// ExtKeyUsage, when sent, is the certificate's EKU; sending
 	// ExtKeyUsageOIDs clears the EKU (Vault's quirk).
@@ -62,6 +73,16 @@ type CAExtensionFields struct {
 type OutputFields struct {
 	Format           string `json:"format"`
 	PrivateKeyFormat string `json:"private_key_format"`
+}
+
+// checkMaxPathLength refuses a max_path_length below -1 (-1 means no
+// constraint), with recent Vault's 400 rather than the signing failure older
+// versions answered with.
+func checkMaxPathLength(p *int) error {
+	if p != nil && *p < -1 {
+		return errs.Invalidf("requested max_path_length %d is invalid: must be a non-negative integer or -1 for no constraint", *p)
+	}
+	return nil
 }
 
 // keyParams resolves the key type, bits and signature bits of a generation
@@ -91,14 +112,16 @@ func (k KeyFields) keyParams(mode string) (keyType string, keyBits, sigBits int,
 
 // apply sets the CA extensions on a template: CA:TRUE basic constraints
 // (critical), key usages, extended key usages and name constraints.
-func (f CAExtensionFields) apply(tmpl *x509.Certificate, maxPathLen int) {
+func (f CAExtensionFields) apply(tmpl *x509.Certificate, maxPathLen int) error {
 	tmpl.BasicConstraintsValid = true
 	tmpl.IsCA = true
 	tmpl.MaxPathLen = maxPathLen
 	tmpl.MaxPathLenZero = maxPathLen == 0
+	// CA/B Forum BR 7.1.2.10.7: Digital Signature is the only usage a CA
+	// certificate may add, and the only one Vault adds.
 	tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
 	if f.KeyUsage != nil {
-		tmpl.KeyUsage |= parseKeyUsages(*f.KeyUsage)
+		tmpl.KeyUsage |= parseKeyUsages(*f.KeyUsage) & x509.KeyUsageDigitalSignature
 	}
 	if f.ExtKeyUsage != nil {
 		tmpl.ExtKeyUsage = parseExtKeyUsages(*f.ExtKeyUsage)
@@ -106,10 +129,60 @@ func (f CAExtensionFields) apply(tmpl *x509.Certificate, maxPathLen int) {
 	if f.ExtKeyUsageOIDs != nil {
 		tmpl.ExtKeyUsage = nil
 	}
-	if len(f.PermittedDNSDomains) > 0 {
-		tmpl.PermittedDNSDomains = f.PermittedDNSDomains
-		tmpl.PermittedDNSDomainsCritical = true
+	return f.applyNameConstraints(tmpl)
+}
+
+// applyNameConstraints sets the Name Constraints extension, critical
+// whenever it has any content (as Vault marks it).
+func (f CAExtensionFields) applyNameConstraints(tmpl *x509.Certificate) error {
+	permittedIPs, err := parseIPRanges("permitted_ip_ranges", f.PermittedIPRanges)
+	if err != nil {
+		return err
 	}
+	excludedIPs, err := parseIPRanges("excluded_ip_ranges", f.ExcludedIPRanges)
+	if err != nil {
+		return err
+	}
+	tmpl.PermittedDNSDomains, tmpl.ExcludedDNSDomains = f.PermittedDNSDomains, f.ExcludedDNSDomains
+	tmpl.PermittedIPRanges, tmpl.ExcludedIPRanges = permittedIPs, excludedIPs
+	tmpl.PermittedEmailAddresses, tmpl.ExcludedEmailAddresses = f.PermittedEmailAddresses, f.ExcludedEmailAddresses
+	tmpl.PermittedURIDomains, tmpl.ExcludedURIDomains = f.PermittedURIDomains, f.ExcludedURIDomains
+	tmpl.PermittedDNSDomainsCritical = len(tmpl.PermittedDNSDomains)+len(tmpl.ExcludedDNSDomains)+
+		len(permittedIPs)+len(excludedIPs)+len(tmpl.PermittedEmailAddresses)+len(tmpl.ExcludedEmailAddresses)+
+		len(tmpl.PermittedURIDomains)+len(tmpl.ExcludedURIDomains) > 0
+	return nil
+}
+
+// parseIPRanges reads CIDR ranges (RFC 4632 / RFC 4291 notation).
+func parseIPRanges(field string, ranges []string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, r := range ranges {
+		_, ipnet, err := net.ParseCIDR(r)
+		if err != nil {
+			return nil, errs.Invalidf("invalid %s value: error parsing IP range %q: %v", field, r, err)
+		}
+		out = append(out, ipnet)
+	}
+	return out, nil
+}
+
+// keyUsageProblems words what Vault ignores in a CA's key_usage
+// (validateCaKeyUsages): "" when every usage is one a CA keeps.
+func (f CAExtensionFields) keyUsageProblems() string {
+	if f.KeyUsage == nil {
+		return ""
+	}
+	var problems []string
+	for _, u := range *f.KeyUsage {
+		switch strings.ToLower(strings.TrimSpace(u)) {
+		case "crlsign", "certsign", "digitalsignature":
+		case "contentcommitment", "keyencipherment", "dataencipherment", "keyagreement", "encipheronly", "decipheronly":
+			problems = append(problems, fmt.Sprintf("key usage %s is only valid for non-Ca certs", u))
+		default:
+			problems = append(problems, fmt.Sprintf("unrecognized key usage %s", u))
+		}
+	}
+	return strings.Join(problems, "; ")
 }
 
 var keyUsageNames = map[string]x509.KeyUsage{

@@ -66,6 +66,9 @@ func (a *Authority) GenerateRoot(ctx context.Context, mode string, rotate bool, 
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMaxPathLength(req.MaxPathLength); err != nil {
+		return nil, err
+	}
 	issuerName, keyName, err := a.checkNewNames(req.IssuerName, req.KeyName)
 	if err != nil {
 		return nil, err
@@ -88,7 +91,8 @@ func (a *Authority) GenerateRoot(ctx context.Context, mode string, rotate bool, 
 		return nil, err
 	}
 	tmpl.NotBefore, tmpl.NotAfter = notBefore, notAfter
-	warnings = append(warnings, ttlWarnings...)
+	// Vault computes the TTL (and its warning) before the AIA template check.
+	warnings = append(ttlWarnings, warnings...)
 	if key == nil {
 		if key, err = GenerateKey(a.cfg.Rand, keyType, keyBits); err != nil {
 			return nil, err
@@ -109,7 +113,11 @@ func (a *Authority) GenerateRoot(ctx context.Context, mode string, rotate bool, 
 	if mode == ModeExported {
 		res.Key = key
 	}
-	res.Warnings = rootWarnings(cert)
+	res.Warnings = nil
+	if p := req.keyUsageProblems(); p != "" {
+		res.Warnings = append(res.Warnings, "Invalid key usage will be ignored: "+p)
+	}
+	res.Warnings = append(res.Warnings, rootWarnings(cert)...)
 	crlWarnings, err := a.rebuildCRL(ctx, true)
 	if err != nil {
 		return nil, err
@@ -153,7 +161,9 @@ func (a *Authority) rootTemplate(req *RootRequest) (*x509.Certificate, []string,
 	if req.MaxPathLength != nil {
 		maxPath = *req.MaxPathLength
 	}
-	req.CAExtensionFields.apply(tmpl, maxPath)
+	if err := req.CAExtensionFields.apply(tmpl, maxPath); err != nil {
+		return nil, nil, err
+	}
 	if err := SetOtherSANs(tmpl, n.others); err != nil {
 		return nil, nil, err
 	}

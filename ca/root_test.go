@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/pem"
 	"errors"
 	"strings"
 	"testing"
@@ -173,7 +174,7 @@ func TestGenerateRootExtensions(t *testing.T) {
 		}},
 		{"names", RootRequest{NameFields: NameFields{CommonName: "root.example.com", AltNames: "a.example.com,ops@example.com,not a host,a.example.com",
 			IPSANs: []string{"10.0.0.1"}, URISANs: []string{"spiffe://example.org/ca"}}}, func(t *testing.T, c *x509.Certificate, _ []string) {
-			if strings.Join(c.DNSNames, ",") != "root.example.com,a.example.com" || len(c.EmailAddresses) != 1 || len(c.IPAddresses) != 1 || len(c.URIs) != 1 {
+			if strings.Join(c.DNSNames, ",") != "a.example.com,root.example.com" || len(c.EmailAddresses) != 1 || len(c.IPAddresses) != 1 || len(c.URIs) != 1 {
 				t.Errorf("SANs %v %v %v %v", c.DNSNames, c.EmailAddresses, c.IPAddresses, c.URIs)
 			}
 		}},
@@ -412,14 +413,12 @@ func TestSignIntermediateRefusals(t *testing.T) {
 	_ = zero
 	good := newCSR(t, c, "ec", "x")
 	block := strings.Split(good, "\n")
-	badSig := []byte(good)
-	// Flip a bit of the signature, near the end of the base64 body.
-	i := len(good) - len("\n-----END CERTIFICATE REQUEST-----\n") - 3
-	if badSig[i] == 'A' {
-		badSig[i] = 'B'
-	} else {
-		badSig[i] = 'A'
-	}
+	// Flip a bit of the signature (the DER's last byte); flipping a base64
+	// character could land in padding bits and change nothing.
+	der, _ := pem.Decode([]byte(good))
+	flipped := append([]byte(nil), der.Bytes...)
+	flipped[len(flipped)-1] ^= 0x01
+	badSig := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: flipped})
 	tests := []struct {
 		name, ref, csr, want string
 		kind                 errs.Kind
@@ -481,7 +480,7 @@ func TestGenerateIntermediateCSR(t *testing.T) {
 	if _, ok := csr.PublicKey.(*rsa.PublicKey); !ok || gen.Key == nil {
 		t.Error("key")
 	}
-	if strings.Join(csr.DNSNames, ",") != "int.example.com,alt.example.com" {
+	if strings.Join(csr.DNSNames, ",") != "alt.example.com,int.example.com" {
 		t.Errorf("DNS %v", csr.DNSNames)
 	}
 	var sawBC, sawKU bool

@@ -64,10 +64,14 @@ func (a *Authority) SignIntermediate(ctx context.Context, ref string, req *SignI
 		return nil, errMissingIssuerRef
 	}
 	if _, err := ParseFormat(req.Format); err != nil {
-		return nil, err
+		// This path words the refusal its own way (sic).
+		return nil, errs.Invalidf(`The "format" path parameter must be "pem", "der" or "pem_bundle"`)
 	}
 	si, err := a.SigningIssuer(ref)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMaxPathLength(req.MaxPathLength); err != nil {
 		return nil, err
 	}
 	csr, err := ParseCSR(req.CSR)
@@ -100,6 +104,9 @@ func (a *Authority) SignIntermediate(ctx context.Context, ref string, req *SignI
 		res.Warnings = append(res.Warnings, "Max path length of the signed certificate is zero. This certificate cannot be used to issue intermediate CA certificates.")
 	}
 	res.Warnings = append(res.Warnings, warnings...)
+	if p := req.keyUsageProblems(); p != "" {
+		res.Warnings = append(res.Warnings, "Invalid key usage: "+p)
+	}
 	return res, nil
 }
 
@@ -141,7 +148,9 @@ func (a *Authority) intermediateTemplate(si *SigningIssuer, csr *x509.Certificat
 	if err != nil {
 		return nil, nil, err
 	}
-	req.CAExtensionFields.apply(tmpl, maxPath)
+	if err := req.CAExtensionFields.apply(tmpl, maxPath); err != nil {
+		return nil, nil, err
+	}
 	if err := SetOtherSANs(tmpl, n.others); err != nil {
 		return nil, nil, err
 	}

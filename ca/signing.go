@@ -124,8 +124,22 @@ func (e *aiaError) Error() string { return "unable to fetch AIA URL information:
 
 // loadIssuer resolves ref to an issuer with a key and usage, in Vault's
 // order of checks (reference, usage, key); its errors are the bare texts
-// that each endpoint prefixes as Vault does.
+// that each endpoint prefixes as Vault does. Resolutions are cached for as
+// long as the records they read are unchanged (signing_cache.go).
 func (a *Authority) loadIssuer(tx storage.Tx, ref string, usage Usage) (*SigningIssuer, error) {
+	ref = NormalizeRef(ref)
+	if si := a.signing.get(tx, ref, usage); si != nil {
+		return si, nil
+	}
+	rtx := &recordingTx{tx: tx}
+	si, err := a.resolveIssuer(rtx, ref, usage)
+	if err == nil && !rtx.uncacheable {
+		a.signing.put(ref, usage, rtx.reads, si)
+	}
+	return si, err
+}
+
+func (a *Authority) resolveIssuer(tx storage.Tx, ref string, usage Usage) (*SigningIssuer, error) {
 	rec, err := resolveIssuerRef(tx, ref)
 	if err != nil {
 		return nil, err

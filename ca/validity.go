@@ -71,11 +71,13 @@ func caValidity(now time.Time, f ValidityFields, m MountTTLs) (notBefore, notAft
 		backdate = *f.NotBeforeDuration
 	}
 	notBefore = now.Add(-backdate)
+	// Vault (certutil) words these with UTC RFC 3339 times.
+	nb, na := notBefore.UTC().Format(time.RFC3339Nano), notAfter.UTC().Format(time.RFC3339Nano)
 	switch {
 	case notBefore.After(notAfter):
-		return time.Time{}, time.Time{}, nil, errs.Invalidf("The certificate's Not Before (%v) is later than the certificate's Not After (%v)", notBefore, notAfter)
+		return time.Time{}, time.Time{}, nil, errs.Invalidf("The certificate's Not Before (%v) is later than the certificate's Not After (%v)", nb, na)
 	case notBefore.Equal(notAfter):
-		return time.Time{}, time.Time{}, nil, errs.Invalidf("The certificate's Not Before (%v) is equal to the certificate's Not After (%v)", notBefore, notAfter)
+		return time.Time{}, time.Time{}, nil, errs.Invalidf("The certificate's Not Before (%v) is equal to the certificate's Not After (%v)", nb, na)
 	}
 	return notBefore, notAfter, warnings, nil
 }

@@ -215,6 +215,16 @@ func (m *Manager) completeClass(s *snapshot, c *class) error {
 	return nil
 }
 
+// buildWarnings are the snapshot's warnings as Vault's complete CRL build
+// returns them (crl_util.go buildAnyCRLs); callers number them.
+func (s *snapshot) buildWarnings() []string {
+	out := make([]string, 0, len(s.warnings))
+	for _, w := range s.warnings {
+		out = append(out, "warning from local CRL rebuild: "+w)
+	}
+	return out
+}
+
 // classOf returns the class whose CRL lists a revocation recorded under
 // issuerID: the issuer's own, or the default issuer's for unknown issuers.
 func (s *snapshot) classOf(issuerID string) *class {
@@ -284,7 +294,10 @@ type signed struct {
 }
 
 // crlParamsFor fills the parts of a CRL's parameters that come from its
-// class and the clock.
+// class and the clock. Vault puts no Freshest CRL extension on its complete
+// CRLs, even with delta CRL URLs configured (crl_util.go buildCRL: only
+// the delta CRL gets an extension of its own); OpenBao does, pkid follows
+// Vault.
 func (m *Manager) crlParamsFor(c *class, now time.Time, cfg CRLConfig) crlParams {
 	return crlParams{
 		issuer:     c.signer.Cert,
@@ -292,7 +305,6 @@ func (m *Manager) crlParamsFor(c *class, now time.Time, cfg CRLConfig) crlParams
 		sigAlg:     c.signer.SignatureAlgorithm,
 		thisUpdate: now,
 		nextUpdate: now.Add(cfg.durations().expiry),
-		freshest:   c.signer.DeltaCRLURLs,
 	}
 }
 
@@ -321,7 +333,6 @@ func (m *Manager) signPair(s *snapshot, c *class, cfg CRLConfig, entries, deltaE
 func (m *Manager) signDelta(s *snapshot, c *class, cfg CRLConfig, entries []byte) (signed, error) {
 	now := m.clock.Now()
 	p := m.crlParamsFor(c, now, cfg)
-	p.freshest = nil
 	p.number = s.state.next(c.id)
 	p.delta = true
 	base, ok := s.state.LastComplete[c.id]
@@ -367,16 +378,19 @@ func (m *Manager) rebuildLocked(force bool) ([]string, error) {
 		}
 		var blob []byte
 		if cc := in.entries[c]; cc != nil {
+			if err := cfg.checkEntries(cc.count); err != nil {
+				return nil, err
+			}
 			blob = cc.blob
 		}
 		pair, err := m.signPair(in.s, c, cfg, blob, nil)
 		if err != nil {
-			return in.s.warnings, err
+			return nil, err
 		}
 		out = append(out, pair...)
 	}
 	if err := m.storeBuild(in, out); err != nil {
-		return in.s.warnings, err
+		return nil, err
 	}
 	m.caches = map[string]*classCache{}
 	for c, cc := range in.entries {
@@ -384,7 +398,7 @@ func (m *Manager) rebuildLocked(force bool) ([]string, error) {
 		m.caches[c.id] = cc
 	}
 	m.deltaBuiltWAL = w0
-	return in.s.warnings, nil
+	return in.s.buildWarnings(), nil
 }
 
 // buildInput is what a complete build reads in one transaction.
@@ -497,8 +511,11 @@ func (m *Manager) RebuildDelta(ctx context.Context) ([]string, error) {
 	}
 	ws, err := m.rebuildDeltas(ctx, true)
 	if err != nil {
-		if errs.KindOf(err) == errs.Invalid {
+		switch errs.KindOf(err) {
+		case errs.Invalid:
 			return nil, errs.Invalidf("Error during delta CRL building: %s", errs.Message(err))
+		case errs.VaultInternal:
+			return nil, errs.Newf(errs.VaultInternal, "error encountered during delta CRL building: %s", errs.Message(err))
 		}
 		return nil, fmt.Errorf("error encountered during delta CRL building: %w", err)
 	}
@@ -520,6 +537,7 @@ func (m *Manager) rebuildDeltas(ctx context.Context, force bool) ([]string, erro
 	w0 := m.walVersion.Load()
 	var s *snapshot
 	entries := map[*class][]byte{}
+	counts := map[*class]int{}
 	needFull := false
 	err := m.space.View(func(tx storage.Tx) error {
 		var err error
@@ -540,6 +558,7 @@ func (m *Manager) rebuildDeltas(ctx context.Context, force bool) ([]string, erro
 			}
 			if serial, err := decodeSerial(hyphen, nil); err == nil {
 				entries[c] = appendEntry(entries[c], serial, at)
+				counts[c]++
 			}
 			return nil
 		})
@@ -555,9 +574,12 @@ func (m *Manager) rebuildDeltas(ctx context.Context, force bool) ([]string, erro
 		if c.signer == nil {
 			continue
 		}
+		if err := cfg.checkEntries(counts[c]); err != nil {
+			return nil, err
+		}
 		d, err := m.signDelta(s, c, cfg, entries[c])
 		if err != nil {
-			return s.warnings, err
+			return nil, err
 		}
 		out = append(out, d)
 	}
@@ -568,10 +590,12 @@ func (m *Manager) rebuildDeltas(ctx context.Context, force bool) ([]string, erro
 		return storage.PutJSON(tx, crlStateKey, s.state)
 	})
 	if err != nil {
-		return s.warnings, fmt.Errorf("crl: store delta CRLs: %w", err)
+		return nil, fmt.Errorf("crl: store delta CRLs: %w", err)
 	}
 	m.deltaBuiltWAL = w0
-	return s.warnings, nil
+	// Vault reports a class without a CRL-signing issuer on complete
+	// builds only ("We only need this warning once").
+	return nil, nil
 }
 
 // Rotate is crl/rotate: every CRL rebuilt now (a no-op while disabled),

@@ -35,8 +35,10 @@ type CRLConfig struct {
 	DeltaRebuildInterval string `json:"delta_rebuild_interval"`
 	// AllowExpiredCertRevocation [OpenBao] lets revoke accept expired certs.
 	AllowExpiredCertRevocation bool `json:"allow_expired_cert_revocation"`
-	// Vault's cluster and size knobs (spec §3.2: accepted and echoed; pkid
-	// has one cluster, and max_crl_entries is not enforced).
+	// Vault's cluster and size knobs (spec §3.2). The cluster ones are Vault
+	// Enterprise features that Vault CE (and pkid) refuse to turn on;
+	// max_crl_entries (0: the default 100000, -1: no limit) fails CRL
+	// builds that would list more, as in Vault.
 	UnifiedCRL                bool `json:"unified_crl"`
 	UnifiedCRLOnExistingPaths bool `json:"unified_crl_on_existing_paths"`
 	CrossClusterRevocation    bool `json:"cross_cluster_revocation"`
@@ -52,7 +54,7 @@ func DefaultCRLConfig() CRLConfig {
 		OCSPExpiry:             "12h",
 		AutoRebuildGracePeriod: "12h",
 		DeltaRebuildInterval:   "15m",
-		MaxCRLEntries:          100000,
+		MaxCRLEntries:          defaultMaxCRLEntries,
 	}
 }
 
@@ -88,36 +90,56 @@ func (c CRLConfig) Data() map[string]any {
 		"unified_crl":                   c.UnifiedCRL,
 		"unified_crl_on_existing_paths": c.UnifiedCRLOnExistingPaths,
 		"cross_cluster_revocation":      c.CrossClusterRevocation,
-		"max_crl_entries":               c.MaxCRLEntries,
+		"max_crl_entries":               c.maxEntries(),
 	}
 }
 
-// crlDurations are a config's durations, parsed. The strings were checked
-// when stored; an unparsable one falls back to Vault's default, as Vault's
-// periodic function does.
+// defaultMaxCRLEntries is Vault's max_crl_entries when none is stored.
+const defaultMaxCRLEntries = 100000
+
+// maxEntries is max_crl_entries as Vault reads it: 0 means the default.
+func (c CRLConfig) maxEntries() int {
+	if c.MaxCRLEntries == 0 {
+		return defaultMaxCRLEntries
+	}
+	return c.MaxCRLEntries
+}
+
+// checkEntries refuses to build a CRL of more than max_crl_entries entries
+// (-1: no limit), as Vault does, with its text; it is a Go error there, so
+// a 500.
+func (c CRLConfig) checkEntries(n int) error {
+	if c.MaxCRLEntries <= -1 || n <= c.maxEntries() {
+		return nil
+	}
+	return errs.Newf(errs.VaultInternal, "error building CRLs: error building CRL: revocation list size (%d) exceeds configured maximum (%d)", n, c.maxEntries())
+}
+
+// crlDurations are a config's durations, parsed as Vault parses them where
+// it uses them: the strings were checked when stored, and an empty one is
+// zero (parseutil.ParseDurationSecond("")).
 type crlDurations struct {
 	expiry, ocspExpiry, grace, deltaInterval time.Duration
 }
 
 func (c CRLConfig) durations() crlDurations {
-	def := DefaultCRLConfig()
-	parse := func(s, fallback string) time.Duration {
-		if d, err := field.ParseDuration(s); err == nil && s != "" {
-			return d
-		}
-		d, _ := field.ParseDuration(fallback)
+	parse := func(s string) time.Duration {
+		d, _ := field.ParseDuration(s)
 		return d
 	}
 	return crlDurations{
-		expiry:        parse(c.Expiry, def.Expiry),
-		ocspExpiry:    parse(c.OCSPExpiry, def.OCSPExpiry),
-		grace:         parse(c.AutoRebuildGracePeriod, def.AutoRebuildGracePeriod),
-		deltaInterval: parse(c.DeltaRebuildInterval, def.DeltaRebuildInterval),
+		expiry:        parse(c.Expiry),
+		ocspExpiry:    parse(c.OCSPExpiry),
+		grace:         parse(c.AutoRebuildGracePeriod),
+		deltaInterval: parse(c.DeltaRebuildInterval),
 	}
 }
 
 // apply merges p into c, checking each duration as Vault does
-// (path_config_crl.go) and the cross-field rules after.
+// (path_config_crl.go: a parse check only, and ocsp_expiry not negative)
+// and then the cross-field rules, in Vault's order and words. The cluster
+// features are Vault Enterprise's: Vault CE refuses to turn them on, and so
+// does pkid.
 func (c *CRLConfig) apply(p CRLConfigPatch) error {
 	durs := []struct {
 		name string
@@ -137,11 +159,8 @@ func (c *CRLConfig) apply(p CRLConfigPatch) error {
 		if err != nil {
 			return errs.Invalidf("given %s could not be decoded: %v", d.name, err)
 		}
-		if v < 0 {
-			if d.name == "ocsp_expiry" {
-				return errs.Invalidf("ocsp_expiry must be greater than or equal to 0 got: %s", v)
-			}
-			return errs.Invalidf("given %s could not be decoded: cannot provide negative value '%s'", d.name, *d.in)
+		if v < 0 && d.name == "ocsp_expiry" {
+			return errs.Invalidf("ocsp_expiry must be greater than or equal to 0 got: %s", v)
 		}
 		*d.dst = *d.in
 	}
@@ -153,7 +172,8 @@ func (c *CRLConfig) apply(p CRLConfigPatch) error {
 	setBool(&c.UnifiedCRL, p.UnifiedCRL)
 	setBool(&c.UnifiedCRLOnExistingPaths, p.UnifiedCRLOnExistingPaths)
 	setBool(&c.CrossClusterRevocation, p.CrossClusterRevocation)
-	if p.MaxCRLEntries != nil {
+	// Vault keeps the old value for anything but -1 or a positive count.
+	if p.MaxCRLEntries != nil && (*p.MaxCRLEntries == -1 || *p.MaxCRLEntries > 0) {
 		c.MaxCRLEntries = *p.MaxCRLEntries
 	}
 	return c.check()
@@ -161,14 +181,21 @@ func (c *CRLConfig) apply(p CRLConfigPatch) error {
 
 func (c CRLConfig) check() error {
 	d := c.durations()
-	if c.AutoRebuild && d.grace >= d.expiry {
+	switch {
+	case c.UnifiedCRLOnExistingPaths && !c.UnifiedCRL:
+		return errs.Invalidf("unified_crl_on_existing_paths cannot be enabled if unified_crl is disabled")
+	case c.AutoRebuild && d.grace >= d.expiry:
 		return errs.Invalidf("CRL auto-rebuilding grace period (%v) must be strictly shorter than CRL expiry (%v) value when auto-rebuilding of CRLs is enabled", c.AutoRebuildGracePeriod, c.Expiry)
-	}
-	if c.EnableDelta && d.deltaInterval >= d.expiry {
+	case c.EnableDelta && d.deltaInterval >= d.expiry:
 		return errs.Invalidf("CRL delta rebuild window (%v) must be strictly shorter than CRL expiry (%v) value when delta CRLs are enabled", c.DeltaRebuildInterval, c.Expiry)
-	}
-	if !c.AutoRebuild && c.EnableDelta {
+	case !c.AutoRebuild && c.EnableDelta:
 		return errs.Invalidf("Delta CRLs cannot be enabled when auto rebuilding is disabled as the complete CRL is always regenerated!")
+	case !c.AutoRebuild && c.CrossClusterRevocation:
+		return errs.Invalidf("Global, cross-cluster revocation queue cannot be enabled when auto rebuilding is disabled as the local cluster may not have the certificate entry!")
+	case c.CrossClusterRevocation:
+		return errs.Invalidf("Global, cross-cluster revocation queue (cross_cluster_revocation) can only be enabled on Vault Enterprise.")
+	case c.UnifiedCRL:
+		return errs.Invalidf("unified_crl can only be enabled on Vault Enterprise")
 	}
 	return nil
 }
@@ -225,8 +252,11 @@ func (m *Manager) SetCRLConfig(ctx context.Context, p CRLConfigPatch) (CRLConfig
 
 // rebuildError words a failed rebuild as Vault's handlers do.
 func rebuildError(err error) error {
-	if errs.KindOf(err) == errs.Invalid {
+	switch errs.KindOf(err) {
+	case errs.Invalid:
 		return errs.Invalidf("Error during CRL building: %s", errs.Message(err))
+	case errs.VaultInternal:
+		return errs.Newf(errs.VaultInternal, "error encountered during CRL building: %s", errs.Message(err))
 	}
 	return fmt.Errorf("error encountered during CRL building: %w", err)
 }

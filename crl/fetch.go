@@ -9,16 +9,32 @@ import (
 )
 
 // FetchCRL returns the stored DER of a CRL, complete or delta: the default
-// issuer's when ref is "" (the legacy crl, cert/crl paths), else that of the
-// issuer ref names ("default", an issuer ID or a name; unknown references
-// are Vault's 500s). nil means there is none to serve (raw paths answer 204):
+// issuer's when ref is "" (the legacy raw crl paths), else that of the
+// issuer ref names. nil means there is none to serve (raw paths answer 204):
 // no default issuer, a keyless issuer, or CRLs disabled before any was
-// built.
+// built. Vault's raw paths swallow lookup errors into that 204; with a ref,
+// unknown references are still Vault's 500s.
 //
 // CRLs are served as built, never rebuilt per request. A CRL-signing issuer
 // whose CRL was never built (its issuer was just created) is a pending
 // rebuild, which Vault performs before serving, and so does this.
 func (m *Manager) FetchCRL(ctx context.Context, ref string, delta bool) ([]byte, error) {
+	der, err := m.fetchCRL(ctx, ref, delta)
+	if ref == "" && errs.KindOf(err) == errs.VaultInternal {
+		return nil, nil
+	}
+	return der, err
+}
+
+// FetchIssuerCRL is the CRL of the issuer ref names ("default", an ID or a
+// name) as Vault's JSON paths and issuer/:ref/crl paths look it up
+// (resolveIssuerCRLPath): an unknown reference, no default issuer, or an
+// issuer with no CRL (a keyless one) are 500s with Vault's words.
+func (m *Manager) FetchIssuerCRL(ctx context.Context, ref string, delta bool) ([]byte, error) {
+	return m.fetchCRL(ctx, ref, delta)
+}
+
+func (m *Manager) fetchCRL(ctx context.Context, ref string, delta bool) ([]byte, error) {
 	der, pending, err := m.readCRL(ref, delta)
 	if err != nil || !pending {
 		return der, err
@@ -37,24 +53,28 @@ func (m *Manager) readCRL(ref string, delta bool) (der []byte, pending bool, err
 		if err != nil {
 			return err
 		}
-		id := s.defaultID
-		if ref != "" {
-			if id, err = resolveIssuer(s, ref); err != nil {
-				return err
-			}
+		lookup := ref
+		if lookup == "" {
+			lookup = "default"
 		}
-		if id == "" {
-			return nil
-		}
-		if crlID := s.state.IssuerCRL[id]; crlID != "" {
-			key := crlDERPrefix + crlID
-			if delta {
-				key += deltaSuffix
-			}
-			der = tx.Get(key)
+		id, err := resolveIssuer(s, lookup)
+		if err != nil {
+			return err
 		}
 		c := s.memberOf[id]
-		pending = der == nil && !disabled && c != nil && c.signer != nil
+		if c != nil && c.signer != nil && c.fresh && !disabled {
+			pending = true
+			return nil
+		}
+		crlID := s.state.IssuerCRL[id]
+		if crlID == "" {
+			return errs.Newf(errs.VaultInternal, "unable to find CRL for issuer: id:%s/ref:%s", id, lookup)
+		}
+		key := crlDERPrefix + crlID
+		if delta {
+			key += deltaSuffix
+		}
+		der = tx.Get(key)
 		return nil
 	})
 	return der, pending, err

@@ -32,8 +32,8 @@ type Issuer struct {
 	// SignatureAlgorithm signs CRLs; zero means "pick from the key".
 	SignatureAlgorithm x509.SignatureAlgorithm
 	// DeltaCRLURLs are the issuer's effective delta CRL distribution points
-	// (its own, else config/urls). When set, complete CRLs carry a Freshest
-	// CRL extension pointing at them, as Vault's do (RFC 5280 §5.2.6).
+	// (its own, else config/urls). Vault puts them in the certificates it
+	// issues, not on its CRLs, so CRL building does not use them.
 	DeltaCRLURLs []string
 }
 

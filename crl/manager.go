@@ -72,23 +72,28 @@ func New(cfg Config) (*Manager, error) {
 		space: cfg.Space, clock: cfg.Clock, rand: cfg.Rand, log: cfg.Logger, issuers: cfg.Issuers,
 		caches: map[string]*classCache{},
 	}
+	var lastTidy time.Time
 	err := m.space.View(func(tx storage.Tx) error {
 		var err error
 		if m.crlCfg, err = loadCRLConfig(tx); err != nil {
 			return err
 		}
-		m.tidyCfg, err = loadAutoTidyConfig(tx)
+		if m.tidyCfg, err = loadAutoTidyConfig(tx); err != nil {
+			return err
+		}
+		lastTidy, err = loadLastTidy(tx)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	now := m.clock.Now()
-	// As Vault does on mount load: the first delta rebuild and the first
-	// auto-tidy wait one interval (crl_util.go newCRLBuilder, backend.go).
+	// As Vault does on mount load: the first delta rebuild waits one
+	// interval, and auto-tidy counts from its stored last run, else from
+	// now (crl_util.go newCRLBuilder, backend.go).
 	m.lastDeltaCheck = now
 	m.deltaBuiltWAL = ^uint64(0) // unknown: the first check looks at the WAL
-	m.tidy = newTidyRunner(now)
+	m.tidy = newTidyRunner(now, lastTidy)
 	return m, nil
 }
 

@@ -36,8 +36,9 @@ type OCSPAnswer struct {
 const maxOCSPRequest = 2048
 
 // OCSPBase64 answers a GET request: the DER request in base64 (RFC 6960
-// Appendix A.1), already URL-decoded from the path. Vault takes standard
-// base64; the URL-safe and unpadded alphabets are accepted too.
+// Appendix A.1), already URL-decoded from the path. Vault decodes it with
+// the standard, padded alphabet only (path_ocsp.go), so a URL-safe or
+// unpadded request is malformed there, and here.
 func (m *Manager) OCSPBase64(ctx context.Context, s string) OCSPAnswer {
 	if m.CRLConfig().OCSPDisable {
 		return OCSPAnswer{OCSPUnauthorized, ocsp.UnauthorizedErrorResponse}
@@ -45,12 +46,11 @@ func (m *Manager) OCSPBase64(ctx context.Context, s string) OCSPAnswer {
 	if s == "" || len(s) >= maxOCSPRequest {
 		return OCSPAnswer{OCSPMalformed, ocsp.MalformedRequestErrorResponse}
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if der, err := enc.DecodeString(s); err == nil {
-			return m.OCSP(ctx, der)
-		}
+	der, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return OCSPAnswer{OCSPMalformed, ocsp.MalformedRequestErrorResponse}
 	}
-	return OCSPAnswer{OCSPMalformed, ocsp.MalformedRequestErrorResponse}
+	return m.OCSP(ctx, der)
 }
 
 // OCSP answers a DER OCSP request (RFC 6960). One serial per request, as
@@ -101,10 +101,11 @@ func (m *Manager) OCSP(ctx context.Context, der []byte) OCSPAnswer {
 	return m.ocspSign(req, signer, ocsp.Good, nil, cfg)
 }
 
-// pickResponder finds the issuer the request is about: the revoked
-// certificate's issuer when known, else any issuer whose name and key hash
-// match. A match without the ocsp-signing usage answers unauthorized; no
-// match falls back to the default issuer, which signs an "unknown".
+// pickResponder finds the issuer the request is about, as Vault's
+// lookupOcspIssuer does: only the revoked certificate's issuer when the
+// revocation names one, else any issuer whose name and key hash match. A
+// match without the ocsp-signing usage answers unauthorized; no match falls
+// back to the default issuer, which signs an "unknown".
 func pickResponder(req *ocsp.Request, issuers []Issuer, defaultID string, rec *record) (*Issuer, OCSPOutcome) {
 	matchedNoUsage := false
 	try := func(iss *Issuer) *Issuer {
@@ -117,16 +118,14 @@ func pickResponder(req *ocsp.Request, issuers []Issuer, defaultID string, rec *r
 		}
 		return iss
 	}
-	if rec != nil {
-		for i := range issuers {
-			if issuers[i].ID == rec.IssuerID {
-				if found := try(&issuers[i]); found != nil {
-					return found, OCSPAnswered
-				}
-			}
-		}
+	onlyID := ""
+	if rec != nil && rec.IssuerID != unassignedID {
+		onlyID = rec.IssuerID
 	}
 	for i := range issuers {
+		if onlyID != "" && issuers[i].ID != onlyID {
+			continue
+		}
 		if found := try(&issuers[i]); found != nil {
 			return found, OCSPAnswered
 		}

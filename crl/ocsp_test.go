@@ -86,7 +86,9 @@ func TestOCSPRefusals(t *testing.T) {
 		{"empty", func() OCSPAnswer { return e.m.OCSP(ctx, nil) }, OCSPMalformed, ocsp.MalformedRequestErrorResponse},
 		{"huge", func() OCSPAnswer { return e.m.OCSP(ctx, make([]byte, 4096)) }, OCSPMalformed, ocsp.MalformedRequestErrorResponse},
 		{"bad base64", func() OCSPAnswer { return e.m.OCSPBase64(ctx, "%%%") }, OCSPMalformed, ocsp.MalformedRequestErrorResponse},
-		{"url-safe base64", func() OCSPAnswer { return e.m.OCSPBase64(ctx, base64.RawURLEncoding.EncodeToString(req)) }, OCSPAnswered, nil},
+		// Vault decodes GET requests with the standard alphabet only.
+		{"url-safe base64", func() OCSPAnswer { return e.m.OCSPBase64(ctx, base64.RawURLEncoding.EncodeToString(req)) }, OCSPMalformed, ocsp.MalformedRequestErrorResponse},
+		{"standard base64", func() OCSPAnswer { return e.m.OCSPBase64(ctx, base64.StdEncoding.EncodeToString(req)) }, OCSPAnswered, nil},
 	}
 	for _, tc := range tests {
 		a := tc.do()

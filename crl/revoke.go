@@ -81,21 +81,40 @@ func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*RevokeResult, e
 			return nil, err
 		}
 	}
-	if cand.selfIssuer != "" {
-		return nil, errs.Invalidf("adding issuer (id: %s) to its own CRL is not allowed", cand.selfIssuer)
-	}
-	if cand.existing != nil {
-		return &RevokeResult{Time: cand.existing.revocation(cand.colon).Time}, nil
-	}
 	cfg := m.CRLConfig()
 	now := m.clock.Now()
-	if cand.cert.NotAfter.Before(now.Add(2*time.Second)) && !cfg.AllowExpiredCertRevocation {
-		return m.refuseExpired(cand)
+	expired := cand.cert.NotAfter.Before(now.Add(2*time.Second)) && !cfg.AllowExpiredCertRevocation
+	if res, err := m.answerWithoutRevoking(cand, expired); res != nil || err != nil {
+		return res, err
 	}
 	if cfg.AutoRebuild || cfg.Disable {
 		return m.revokeRecordOnly(cand, now, cfg.AutoRebuild && cfg.EnableDelta)
 	}
 	return m.revokeAndBuild(cand, now)
+}
+
+// answerWithoutRevoking gives Vault's answers that revoke nothing (nil when
+// the certificate is to be revoked): an issuer's own serial, an existing
+// revocation (its time), an expired certificate (only a warning). Vault
+// stores a presented certificate before revokeCert looks at it, so it stays
+// stored whatever the answer.
+func (m *Manager) answerWithoutRevoking(c *candidate, expired bool) (*RevokeResult, error) {
+	if c.selfIssuer == "" && c.existing == nil && !expired {
+		return nil, nil
+	}
+	if c.storeCert {
+		if err := m.storePresented(c); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case c.selfIssuer != "":
+		return nil, errs.Invalidf("adding issuer (id: %s) to its own CRL is not allowed", c.selfIssuer)
+	case c.existing != nil:
+		return &RevokeResult{Time: c.existing.revocation(c.colon).Time}, nil
+	}
+	return &RevokeResult{Warnings: []string{fmt.Sprintf(
+		"certificate with serial %s already expired; refusing to add to CRL", c.colon)}}, nil
 }
 
 func (r RevokeRequest) check() error {
@@ -154,9 +173,18 @@ func (m *Manager) find(r RevokeRequest) (*candidate, error) {
 func lookupSerial(tx storage.Tx, serial string) (*candidate, error) {
 	colon, err := NormalizeSerial(serial)
 	if err != nil {
-		return nil, err
+		if vaultFails(serial) {
+			return nil, err // a 500 in Vault, a clear 400 here (spec Appendix E)
+		}
+		return nil, errs.Invalidf("certificate with serial %s not found.", serial)
 	}
-	der := GetCert(tx, colon)
+	// Vault looks the serial up as given, only lower-cased and with colons
+	// for hyphens (path_revoke.go): bare hex, single digits or spaces name
+	// no stored certificate there, so they name none here either.
+	var der []byte
+	if strings.ReplaceAll(strings.ToLower(serial), "-", ":") == colon {
+		der = GetCert(tx, colon)
+	}
 	if der == nil {
 		return nil, errs.Invalidf("certificate with serial %s not found.", serial)
 	}
@@ -167,6 +195,17 @@ func lookupSerial(tx storage.Tx, serial string) (*candidate, error) {
 	return &candidate{cert: cert, colon: colon}, nil
 }
 
+// vaultFails reports the serials Vault's storage lookup cannot handle (the
+// CRL names fetchCertBySerial special-cases, and path tricks), which it
+// answers with a 500; any other string simply names no certificate.
+func vaultFails(serial string) bool {
+	switch serial {
+	case "crl", "delta-crl", "unified-crl", "unified-delta-crl", ".", "..":
+		return true
+	}
+	return strings.Contains(serial, "/")
+}
+
 // verifyPresented handles a certificate given to revoke ("BYOC", used for
 // no_store certificates): the stored copy must be the same certificate, and
 // an unstored one must verify against an issuer of this mount.
@@ -174,7 +213,8 @@ func verifyPresented(tx storage.Tx, cert *x509.Certificate, issuers []Issuer) (*
 	colon := FormatSerial(cert.SerialNumber)
 	if stored := GetCert(tx, colon); stored != nil {
 		if !bytes.Equal(stored, cert.Raw) {
-			return nil, errs.Invalidf("certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke")
+			// A plain Go error in Vault, so a 500 (spec Appendix C).
+			return nil, errs.New(errs.VaultInternal, "certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke")
 		}
 		return &candidate{cert: cert, colon: colon}, nil
 	}
@@ -214,16 +254,12 @@ func (c *candidate) record(now time.Time) *record {
 	}
 }
 
-// refuseExpired answers an expired certificate with Vault's warning; a
-// presented certificate is still stored, as Vault stores it before checking.
-func (m *Manager) refuseExpired(c *candidate) (*RevokeResult, error) {
-	if c.storeCert {
-		if err := m.space.Commit(func(tx storage.Tx) error { return PutCert(tx, c.cert) }); err != nil {
-			return nil, fmt.Errorf("crl: store presented certificate: %w", err)
-		}
+// storePresented stores a verified presented certificate ("BYOC").
+func (m *Manager) storePresented(c *candidate) error {
+	if err := m.space.Commit(func(tx storage.Tx) error { return PutCert(tx, c.cert) }); err != nil {
+		return fmt.Errorf("crl: store presented certificate: %w", err)
 	}
-	return &RevokeResult{Warnings: []string{fmt.Sprintf(
-		"certificate with serial %s already expired; refusing to add to CRL. Enable 'AllowExpiredCertRevocation' to allow revoking expired certificates.", c.colon)}}, nil
+	return nil
 }
 
 // writeRecord stores the revocation unless a concurrent revoke got there
@@ -271,19 +307,21 @@ func (m *Manager) revokeRecordOnly(c *candidate, now time.Time, wal bool) (*Revo
 	return &RevokeResult{Time: rec.RevocationTimeUTC}, nil
 }
 
-// revokeAndBuild is revoke with auto_rebuild=false: the CRL that lists the
-// certificate is rebuilt before answering, as Vault does. Only that CRL is
-// rebuilt, and from its cached entries plus the new one, so the cost is
-// signing and writing the CRL, not reading every revocation again; the
-// revocation and the CRLs are committed in one transaction.
+// revokeAndBuild is revoke with auto_rebuild=false: every CRL of the mount
+// is rebuilt before answering, as Vault does (so each CRL gets a new number
+// and thisUpdate, whichever issuer the certificate belongs to). The CRLs are
+// signed from their cached entries, the revoked certificate's CRL with the
+// new entry appended, so the cost is signing and writing the CRLs, not
+// reading every revocation again; the revocation and the CRLs are committed
+// in one transaction.
 func (m *Manager) revokeAndBuild(c *candidate, now time.Time) (*RevokeResult, error) {
 	m.buildMu.Lock()
 	defer m.buildMu.Unlock()
 	cfg := m.CRLConfig()
 	v0 := m.version.Load()
 	var s *snapshot
-	var cls *class
-	var cache *classCache
+	caches := map[*class]*classCache{}
+	fresh := false
 	err := m.space.View(func(tx storage.Tx) error {
 		var err error
 		if c.existing, err = getRecord(tx, c.colon); err != nil || c.existing != nil {
@@ -292,18 +330,17 @@ func (m *Manager) revokeAndBuild(c *candidate, now time.Time) (*RevokeResult, er
 		if s, err = m.snapshot(tx); err != nil {
 			return err
 		}
-		cls = s.classOf(c.issuerID)
-		if cls == nil || cls.signer == nil || cls.fresh {
-			return nil
-		}
-		cache = m.caches[cls.id]
-		if cache == nil || cache.version != v0 || cache.key != cls.key {
-			blob, n, err := m.loadEntries(tx, s, cls, nil)
-			if err != nil {
+		for _, cls := range s.classes {
+			if cls.signer == nil {
+				continue
+			}
+			if cls.fresh {
+				fresh = true // never built: a full build numbers it
+				return nil
+			}
+			if caches[cls], err = m.cachedEntries(tx, s, cls, v0); err != nil {
 				return err
 			}
-			cache = &classCache{key: cls.key, version: v0, blob: blob, count: n}
-			m.caches[cls.id] = cache
 		}
 		return nil
 	})
@@ -313,21 +350,52 @@ func (m *Manager) revokeAndBuild(c *candidate, now time.Time) (*RevokeResult, er
 	if c.existing != nil {
 		return &RevokeResult{Time: c.existing.revocation(c.colon).Time}, nil
 	}
-	if cache == nil {
-		return m.revokeThenRebuild(c, now, s, cls)
+	if fresh {
+		return m.revokeThenRebuild(c, now)
 	}
-	return m.revokeIncremental(c, now, s, cls, cache, v0, cfg)
+	return m.revokeIncremental(c, now, s, caches, v0, cfg)
 }
 
-// revokeIncremental appends the entry to the cached CRL entries, signs the
-// complete and delta CRLs, and commits them with the revocation.
-func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, cls *class, cache *classCache, v0 uint64, cfg CRLConfig) (*RevokeResult, error) {
-	rec := c.record(now)
-	oldLen := len(cache.blob)
-	cache.blob = appendEntry(cache.blob, c.cert.SerialNumber.Bytes(), now)
-	out, err := m.signPair(s, cls, cfg, cache.blob, nil)
+// cachedEntries returns the cached entries of a class's CRL, loading them
+// when the cache is missing or stale. Callers hold buildMu.
+func (m *Manager) cachedEntries(tx storage.Tx, s *snapshot, cls *class, v0 uint64) (*classCache, error) {
+	cache := m.caches[cls.id]
+	if cache != nil && cache.version == v0 && cache.key == cls.key {
+		return cache, nil
+	}
+	blob, n, err := m.loadEntries(tx, s, cls, nil)
 	if err != nil {
-		cache.blob = cache.blob[:oldLen]
+		return nil, err
+	}
+	cache = &classCache{key: cls.key, version: v0, blob: blob, count: n}
+	m.caches[cls.id] = cache
+	return cache, nil
+}
+
+// revokeIncremental appends the entry to its CRL's cached entries, signs
+// every CRL (complete and delta) and commits them with the revocation.
+func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, caches map[*class]*classCache, v0 uint64, cfg CRLConfig) (*RevokeResult, error) {
+	rec := c.record(now)
+	own := caches[s.classOf(c.issuerID)] // nil: the certificate is on no CRL
+	oldLen := 0
+	if own != nil {
+		oldLen = len(own.blob)
+		own.blob = appendEntry(own.blob, c.cert.SerialNumber.Bytes(), now)
+		own.count++
+	}
+	undo := func() {
+		if own != nil {
+			own.blob, own.count = own.blob[:oldLen], own.count-1
+		}
+	}
+	out, err := m.signAll(s, caches, cfg)
+	if err != nil {
+		undo()
+		if errs.KindOf(err) == errs.VaultInternal {
+			// Over max_crl_entries: Vault has stored the revocation
+			// before its rebuild fails, and answers the failure.
+			return m.recordThenFail(c, rec, err)
+		}
 		return nil, err
 	}
 	var existing *record
@@ -342,26 +410,68 @@ func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, cl
 		return storage.PutJSON(tx, crlStateKey, s.state)
 	})
 	if err != nil || existing != nil {
-		cache.blob = cache.blob[:oldLen]
+		undo()
 		if err != nil {
 			return nil, fmt.Errorf("crl: store revocation: %w", err)
 		}
 		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
 	}
-	cache.count++
+	// Only this revocation changed the index since v0, and every cache
+	// already holds it, so all stay valid at the next version.
 	if m.version.CompareAndSwap(v0, v0+1) {
-		cache.version = v0 + 1
+		for _, cache := range caches {
+			cache.version = v0 + 1
+		}
 	} else {
 		m.version.Add(1) // another change landed meanwhile: reload next time
-		delete(m.caches, cls.id)
+		m.caches = map[string]*classCache{}
 	}
-	return &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: numberWarnings(s.warnings)}, nil
+	return &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: numberWarnings(s.buildWarnings())}, nil
 }
 
-// revokeThenRebuild records the revocation and then, if its CRL was never
-// built, builds every CRL; a certificate whose issuer has no CRL (keyless,
-// or no CRL-signing usage) is only recorded.
-func (m *Manager) revokeThenRebuild(c *candidate, now time.Time, s *snapshot, cls *class) (*RevokeResult, error) {
+// signAll signs the complete and delta CRL of every class that can sign,
+// around its cached entries, checking max_crl_entries as Vault does.
+func (m *Manager) signAll(s *snapshot, caches map[*class]*classCache, cfg CRLConfig) ([]signed, error) {
+	var out []signed
+	for _, cls := range s.classes {
+		cache := caches[cls]
+		if cls.signer == nil || cache == nil {
+			continue
+		}
+		if err := cfg.checkEntries(cache.count); err != nil {
+			return nil, err
+		}
+		pair, err := m.signPair(s, cls, cfg, cache.blob, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pair...)
+	}
+	return out, nil
+}
+
+// recordThenFail stores a revocation whose CRL rebuild failed, and returns
+// the failure worded as Vault's revoke handler words it.
+func (m *Manager) recordThenFail(c *candidate, rec *record, buildErr error) (*RevokeResult, error) {
+	var existing *record
+	err := m.space.Update(func(tx storage.Tx) error {
+		var err error
+		existing, err = writeRecord(tx, c, rec, false)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("crl: store revocation: %w", err)
+	}
+	if existing != nil {
+		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
+	}
+	m.version.Add(1)
+	return nil, rebuildError(buildErr)
+}
+
+// revokeThenRebuild records the revocation and then builds every CRL: the
+// path taken when some CRL was never built yet.
+func (m *Manager) revokeThenRebuild(c *candidate, now time.Time) (*RevokeResult, error) {
 	rec := c.record(now)
 	var existing *record
 	err := m.space.Update(func(tx storage.Tx) error {
@@ -376,16 +486,11 @@ func (m *Manager) revokeThenRebuild(c *candidate, now time.Time, s *snapshot, cl
 		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
 	}
 	m.version.Add(1)
-	res := &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: numberWarnings(s.warnings)}
-	if cls == nil || cls.signer == nil {
-		return res, nil
-	}
 	ws, err := m.rebuildLocked(false)
 	if err != nil {
 		return nil, rebuildError(err)
 	}
-	res.Warnings = numberWarnings(ws)
-	return res, nil
+	return &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: numberWarnings(ws)}, nil
 }
 
 // RecordIssuerRevocation writes, within the caller's transaction, the
@@ -462,29 +567,35 @@ func parseCertPEM(s string) (*x509.Certificate, error) {
 	return cert, nil
 }
 
-// parsePrivateKey reads revoke-with-key's PEM key: PKCS#8, PKCS#1 or SEC 1.
+// parsePrivateKey reads revoke-with-key's PEM key as Vault does
+// (certutil.ParseDERKey: SEC 1, then PKCS#1, then PKCS#8). Vault returns its
+// key errors as Go errors, so they are 500s (spec Appendix C), worded as
+// Vault words them.
 func parsePrivateKey(s string) (crypto.Signer, error) {
 	block, _ := pem.Decode([]byte(s))
 	if block == nil {
-		return nil, errs.Invalidf("provided key PEM block contained no data or failed to parse")
+		return nil, errs.New(errs.VaultInternal, "provided key PEM block contained no data or failed to parse")
 	}
-	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+	ecKey, ecErr := x509.ParseECPrivateKey(block.Bytes)
+	if ecErr == nil {
+		return ecKey, nil
+	}
+	rsaKey, rsaErr := x509.ParsePKCS1PrivateKey(block.Bytes)
+	if rsaErr == nil {
+		return rsaKey, nil
+	}
+	k, p8Err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if p8Err == nil {
 		if signer, ok := k.(crypto.Signer); ok {
 			return signer, nil
 		}
+		return nil, errs.New(errs.VaultInternal, "failed to parse provided private key: unknown type for parsed PKCS8 Private Key")
 	}
-	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParseECPrivateKey(block.Bytes)
-	if err != nil {
-		return nil, errs.Invalidf("failed to parse provided private key: unable to parse the key as PKCS#8, PKCS#1 or EC")
-	}
-	return k, nil
+	return nil, errs.Newf(errs.VaultInternal, "failed to parse provided private key: got errors attempting to parse DER private key:\n1. %v\n2. %v\n3. %v", ecErr, rsaErr, p8Err)
 }
 
-// keyMatches checks possession on revoke-with-key. A mismatch is a 500 in
-// Vault (spec Appendix C), so errs.VaultInternal with Vault's text.
+// keyMatches checks possession on revoke-with-key. Every refusal is a 500
+// in Vault (spec Appendix C), so errs.VaultInternal with Vault's text.
 func keyMatches(key crypto.Signer, cert *x509.Certificate) error {
 	typeMismatch := errs.New(errs.VaultInternal, "provided private key type does not match certificate's public key type")
 	switch cert.PublicKey.(type) {
@@ -494,7 +605,7 @@ func keyMatches(key crypto.Signer, cert *x509.Certificate) error {
 			return typeMismatch
 		}
 		if err := rk.Validate(); err != nil {
-			return errs.Invalidf("error validating integrity of private key: %v", err)
+			return errs.Newf(errs.VaultInternal, "error validating integrity of private key: %v", err)
 		}
 	case *ecdsa.PublicKey:
 		if _, ok := key.Public().(*ecdsa.PublicKey); !ok {
@@ -505,7 +616,7 @@ func keyMatches(key crypto.Signer, cert *x509.Certificate) error {
 			return typeMismatch
 		}
 	default:
-		return errs.Invalidf("certificate has an unknown public key algorithm; unable to validate provided private key; ask an admin to revoke this certificate instead")
+		return errs.New(errs.VaultInternal, "certificate has an unknown public key algorithm; unable to validate provided private key; ask an admin to revoke this certificate instead")
 	}
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(cert.PublicKey) {

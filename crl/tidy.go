@@ -3,8 +3,10 @@ package crl
 import (
 	"context"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -48,26 +50,37 @@ type TidyStatus struct {
 	CertsDeleted       int
 	RevokedDeleted     int
 	MissingIssuerCerts int
-	LastTidy           time.Time // last_auto_tidy_finished
+	// LastTidy is last_auto_tidy_finished: when a tidy last started or
+	// finished well, or auto-tidy was turned on (Vault's lastAutoTidy).
+	LastTidy time.Time
 	// Counts, filled only when config/auto-tidy maintains them.
 	CertCount, RevokedCount *int
 }
 
+// tidyStatusKeys are the fields tidy-status always carries, null while no
+// tidy ran since the mount loaded: Vault's (path_tidy.go
+// pathTidyStatusRead) and OpenBao's (revoked_safety_buffer,
+// tidy_invalid_certs, page_size).
+var tidyStatusKeys = []string{"safety_buffer", "revoked_safety_buffer", "issuer_safety_buffer",
+	"tidy_cert_store", "tidy_revoked_certs", "tidy_invalid_certs", "tidy_revoked_cert_issuer_associations",
+	"tidy_expired_issuers", "tidy_move_legacy_ca_bundle", "tidy_revocation_queue",
+	"tidy_cross_cluster_revoked_certs", "tidy_acme", "tidy_cert_metadata", "tidy_cmpv2_nonce_store",
+	"pause_duration", "page_size", "error", "time_started", "time_finished", "message",
+	"cert_store_deleted_count", "revoked_cert_deleted_count", "missing_issuer_cert_count",
+	"current_cert_store_count", "current_revoked_cert_count", "internal_backend_uuid",
+	"revocation_queue_deleted_count", "cross_revoked_cert_deleted_count", "total_acme_account_count",
+	"acme_account_deleted_count", "acme_account_revoked_count", "acme_orders_deleted_count",
+	"acme_account_safety_buffer", "cert_metadata_deleted_count", "cmpv2_nonce_deleted_count"}
+
 // Data renders tidy-status as Vault does: every run field null while
-// Inactive (path_tidy.go pathTidyStatusRead).
+// Inactive, last_auto_tidy_finished always.
 func (s TidyStatus) Data() map[string]any {
 	d := map[string]any{}
-	for _, k := range []string{"safety_buffer", "revoked_safety_buffer", "issuer_safety_buffer",
-		"tidy_cert_store", "tidy_revoked_certs", "tidy_invalid_certs", "tidy_revoked_cert_issuer_associations",
-		"tidy_expired_issuers", "tidy_move_legacy_ca_bundle", "tidy_acme", "pause_duration", "page_size",
-		"error", "time_started", "time_finished", "message", "cert_store_deleted_count",
-		"revoked_cert_deleted_count", "missing_issuer_cert_count", "current_cert_store_count",
-		"current_revoked_cert_count", "internal_backend_uuid", "total_acme_account_count",
-		"acme_account_deleted_count", "acme_account_revoked_count", "acme_orders_deleted_count",
-		"acme_account_safety_buffer"} {
+	for _, k := range tidyStatusKeys {
 		d[k] = nil
 	}
 	d["state"] = s.State
+	d["last_auto_tidy_finished"] = s.LastTidy.UTC().Format(time.RFC3339Nano)
 	if s.CertCount != nil {
 		d["current_cert_store_count"], d["current_revoked_cert_count"] = *s.CertCount, *s.RevokedCount
 	}
@@ -78,13 +91,17 @@ func (s TidyStatus) Data() map[string]any {
 	for k, v := range map[string]any{
 		"safety_buffer": int64(r.safety / time.Second), "revoked_safety_buffer": int64(r.revokedSafety / time.Second),
 		"issuer_safety_buffer": int64(r.issuerSafety / time.Second), "acme_account_safety_buffer": int64(r.acmeSafety / time.Second),
-		"tidy_cert_store": r.CertStore, "tidy_revoked_certs": r.RevokedCerts, "tidy_invalid_certs": r.InvalidCerts,
+		"revocation_queue_safety_buffer": int64(r.queueSafety / time.Second),
+		"tidy_cert_store":                r.CertStore, "tidy_revoked_certs": r.RevokedCerts, "tidy_invalid_certs": r.InvalidCerts,
 		"tidy_revoked_cert_issuer_associations": r.IssuerAssocs, "tidy_expired_issuers": r.ExpiredIssuers,
-		"tidy_move_legacy_ca_bundle": r.BackupBundle, "tidy_acme": r.Acme,
-		"pause_duration": r.pause.String(), "page_size": r.pageSize,
+		"tidy_move_legacy_ca_bundle": r.BackupBundle, "tidy_acme": r.Acme, "tidy_revocation_queue": r.RevocationQueue,
+		"tidy_cross_cluster_revoked_certs": r.CrossRevokedCerts, "tidy_cert_metadata": r.CertMetadata,
+		"tidy_cmpv2_nonce_store": r.CMPV2NonceStore,
+		"pause_duration":         r.pause.String(), "page_size": r.pageSize,
 		"time_started": s.Started.UTC().Format(time.RFC3339Nano), "message": s.Message,
 		"cert_store_deleted_count": s.CertsDeleted, "revoked_cert_deleted_count": s.RevokedDeleted,
-		"missing_issuer_cert_count": s.MissingIssuerCerts, "last_auto_tidy_finished": s.LastTidy.UTC().Format(time.RFC3339Nano),
+		"missing_issuer_cert_count": s.MissingIssuerCerts, "revocation_queue_deleted_count": 0,
+		"cross_revoked_cert_deleted_count": 0, "cert_metadata_deleted_count": 0, "cmpv2_nonce_deleted_count": 0,
 		"total_acme_account_count": 0, "acme_account_deleted_count": 0, "acme_account_revoked_count": 0,
 		"acme_orders_deleted_count": 0,
 	} {
@@ -112,10 +129,41 @@ type tidyRunner struct {
 	done     chan struct{}
 	status   TidyStatus
 	lastTidy time.Time
+	// started is when the mount loaded, and backoffUntil the end of the
+	// random delay before its first auto-tidy (zero: not drawn yet).
+	started      time.Time
+	backoffUntil time.Time
 }
 
-func newTidyRunner(now time.Time) *tidyRunner {
-	return &tidyRunner{status: TidyStatus{State: tidyInactive}, lastTidy: now}
+// lastTidyKey keeps lastTidy across restarts, as Vault keeps its last
+// auto-tidy time, so a restart does not postpone auto-tidy.
+const lastTidyKey = "config/auto-tidy-last-run"
+
+func newTidyRunner(now, last time.Time) *tidyRunner {
+	if last.IsZero() {
+		last = now
+	}
+	return &tidyRunner{status: TidyStatus{State: tidyInactive}, lastTidy: last, started: now}
+}
+
+// loadLastTidy reads the stored last auto-tidy time (zero if none).
+func loadLastTidy(tx storage.Tx) (time.Time, error) {
+	var t time.Time
+	if _, err := storage.GetJSON(tx, lastTidyKey, &t); err != nil {
+		return time.Time{}, fmt.Errorf("crl: load last auto-tidy time: %w", err)
+	}
+	return t, nil
+}
+
+// setLastTidy records when a tidy last started or finished well (Vault's
+// updateLastAutoTidyTime); a failed write is logged, as Vault logs it.
+func (m *Manager) setLastTidy(at time.Time) {
+	m.tidy.mu.Lock()
+	m.tidy.lastTidy = at
+	m.tidy.mu.Unlock()
+	if err := m.space.Commit(func(tx storage.Tx) error { return storage.PutJSON(tx, lastTidyKey, at) }); err != nil {
+		m.log.Warn("crl: failed persisting the last tidy time", "error", err)
+	}
 }
 
 func (t *tidyRunner) update(fn func(s *TidyStatus)) {
@@ -146,6 +194,8 @@ func (m *Manager) StartTidy(r TidyRequest) (started bool, warnings []string, err
 	if !m.startTidy(run) {
 		return false, []string{"Tidy operation already in progress."}, nil
 	}
+	// A manual run resets the auto-tidy interval, as in Vault.
+	m.setLastTidy(m.clock.Now())
 	if !run.TidyOps.any() {
 		return true, []string{"Manual tidy requested but no tidy operations were set. Enable at least one tidy operation to be run (" + anyTidyOps + ")."}, nil
 	}
@@ -162,9 +212,7 @@ func (m *Manager) startTidy(run tidyRun) bool {
 	now := m.clock.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.running, t.cancel, t.done = true, cancel, make(chan struct{})
-	// A manual run resets the auto-tidy interval, as in Vault.
-	t.lastTidy = now
-	t.status = TidyStatus{State: tidyRunning, Run: run, Started: now, LastTidy: now}
+	t.status = TidyStatus{State: tidyRunning, Run: run, Started: now}
 	go m.tidyMain(ctx, run, t.done)
 	return true
 }
@@ -175,16 +223,17 @@ func (m *Manager) tidyMain(ctx context.Context, run tidyRun, done chan struct{})
 	if err != nil && ctx.Err() != nil {
 		err = errTidyCancelled
 	}
+	now := m.clock.Now()
+	if err == nil {
+		m.setLastTidy(now)
+	}
 	t := m.tidy
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := m.clock.Now()
 	t.status.Finished = now
 	switch {
 	case err == nil:
 		t.status.State = tidyFinished
-		t.lastTidy = now
-		t.status.LastTidy = now
 	case errors.Is(err, errTidyCancelled):
 		t.status.State = tidyCancelled
 	default:
@@ -228,6 +277,7 @@ func (m *Manager) WaitTidy(ctx context.Context) error {
 func (m *Manager) TidyStatus(ctx context.Context) (TidyStatus, error) {
 	m.tidy.mu.Lock()
 	s := m.tidy.status
+	s.LastTidy = m.tidy.lastTidy
 	m.tidy.mu.Unlock()
 	if m.AutoTidyConfig().MaintainCount {
 		var certs, revoked int
@@ -247,18 +297,40 @@ func (m *Manager) TidyStatus(ctx context.Context) (TidyStatus, error) {
 }
 
 // periodicTidy starts auto-tidy once interval_duration has passed since the
-// last run ended (or a manual run started).
+// last run ended (or a manual run started), and not before the random
+// startup backoff Vault draws once after the mount starts (path_tidy.go,
+// backend.go periodicFunc). An interval of zero never runs.
 func (m *Manager) periodicTidy(ctx context.Context) {
 	cfg := m.AutoTidyConfig()
-	if !cfg.Enabled || !cfg.TidyOps.any() {
+	if !cfg.Enabled || cfg.Interval <= 0 || !cfg.TidyOps.any() {
 		return
 	}
-	m.tidy.mu.Lock()
-	due := !m.tidy.running && !m.clock.Now().Before(m.tidy.lastTidy.Add(cfg.Interval))
-	m.tidy.mu.Unlock()
-	if due {
-		m.startTidy(cfg.run())
+	now := m.clock.Now()
+	t := m.tidy
+	t.mu.Lock()
+	due := !t.running && !now.Before(t.lastTidy.Add(cfg.Interval))
+	if due && t.backoffUntil.IsZero() {
+		t.backoffUntil = t.started.Add(m.startupBackoff(cfg))
 	}
+	due = due && !t.backoffUntil.After(now)
+	t.mu.Unlock()
+	if due && m.startTidy(cfg.run()) {
+		m.setLastTidy(now)
+	}
+}
+
+// startupBackoff draws a delay in [min, max) whole seconds, as Vault's
+// CalculateStartupBackoff does, from the injected random source.
+func (m *Manager) startupBackoff(cfg AutoTidyConfig) time.Duration {
+	span := int64((cfg.MaxBackoff - cfg.MinBackoff) / time.Second)
+	if span <= 0 {
+		return cfg.MinBackoff
+	}
+	var b [8]byte
+	if _, err := io.ReadFull(m.rand, b[:]); err != nil {
+		return cfg.MinBackoff
+	}
+	return cfg.MinBackoff + time.Duration(binary.BigEndian.Uint64(b[:])%uint64(span))*time.Second
 }
 
 // runTidy is one run, in Vault's order: certificate store, revocations, CRL

@@ -17,12 +17,19 @@ const (
 	defaultSafetyBuffer     = 72 * time.Hour
 	defaultIssuerBuffer     = 365 * 24 * time.Hour
 	defaultAcmeBuffer       = 30 * 24 * time.Hour
+	defaultQueueBuffer      = 48 * time.Hour
 	defaultAutoTidyInterval = 12 * time.Hour
+	defaultMinBackoff       = 5 * time.Minute
+	defaultMaxBackoff       = 15 * time.Minute
 	defaultPageSize         = 1000
 )
 
-// anyTidyOps names the operation flags in Vault's "no operation" messages.
-const anyTidyOps = "tidy_cert_store / tidy_revoked_certs / tidy_revoked_cert_issuer_associations / tidy_expired_issuers / tidy_move_legacy_ca_bundle / tidy_acme"
+// anyTidyOps names the operation flags in Vault's "no operation" messages
+// (path_tidy.go AnyTidyConfig).
+const anyTidyOps = "tidy_cert_store / tidy_revoked_certs / tidy_revoked_cert_issuer_associations / tidy_expired_issuers / tidy_move_legacy_ca_bundle / tidy_revocation_queue / tidy_cross_cluster_revoked_certs / tidy_acme"
+
+// errCertMetadata is Vault CE's answer to tidy_cert_metadata=true.
+const errCertMetadata = "certificate metadata is only supported on Vault Enterprise"
 
 // TidyOps are the operations of a tidy run.
 type TidyOps struct {
@@ -31,23 +38,32 @@ type TidyOps struct {
 	IssuerAssocs   bool `json:"tidy_revoked_cert_issuer_associations"`
 	ExpiredIssuers bool `json:"tidy_expired_issuers"`
 	InvalidCerts   bool `json:"tidy_invalid_certs"`
-	// BackupBundle and Acme are accepted for compatibility: pkid has no
-	// legacy CA bundle and no ACME state, so they find nothing to do.
-	BackupBundle bool `json:"tidy_move_legacy_ca_bundle"`
-	Acme         bool `json:"tidy_acme"`
+	// The rest are accepted for compatibility: pkid has no legacy CA
+	// bundle, no ACME or CMPv2 state and one cluster (Vault's revocation
+	// queue and cross-cluster store are Enterprise replication features;
+	// certificate metadata is Enterprise only and refused), so they find
+	// nothing to do.
+	BackupBundle      bool `json:"tidy_move_legacy_ca_bundle"`
+	Acme              bool `json:"tidy_acme"`
+	RevocationQueue   bool `json:"tidy_revocation_queue"`
+	CrossRevokedCerts bool `json:"tidy_cross_cluster_revoked_certs"`
+	CertMetadata      bool `json:"tidy_cert_metadata"`
+	CMPV2NonceStore   bool `json:"tidy_cmpv2_nonce_store"`
 }
 
+// any is Vault's IsAnyTidyEnabled (plus OpenBao's tidy_invalid_certs).
 func (o TidyOps) any() bool {
-	return o.CertStore || o.RevokedCerts || o.IssuerAssocs || o.ExpiredIssuers || o.InvalidCerts || o.BackupBundle || o.Acme
+	return o.CertStore || o.RevokedCerts || o.IssuerAssocs || o.ExpiredIssuers || o.InvalidCerts || o.BackupBundle ||
+		o.Acme || o.RevocationQueue || o.CrossRevokedCerts || o.CertMetadata || o.CMPV2NonceStore
 }
 
 // tidyRun is a validated tidy: operations and buffers.
 type tidyRun struct {
 	TidyOps
-	safety, revokedSafety, issuerSafety, acmeSafety time.Duration
-	pause                                           time.Duration
-	pageSize                                        int
-	auto                                            bool
+	safety, revokedSafety, issuerSafety, acmeSafety, queueSafety time.Duration
+	pause                                                        time.Duration
+	pageSize                                                     int
+	auto                                                         bool
 }
 
 // TidyRequest is a tidy write (spec §3.1 tidy). Defaults are Vault's
@@ -59,6 +75,7 @@ type TidyRequest struct {
 	RevokedSafetyBuffer *time.Duration `json:"revoked_safety_buffer"`
 	IssuerSafetyBuffer  time.Duration  `json:"issuer_safety_buffer"`
 	AcmeSafetyBuffer    time.Duration  `json:"acme_account_safety_buffer"`
+	QueueSafetyBuffer   time.Duration  `json:"revocation_queue_safety_buffer"`
 	PauseDuration       string         `json:"pause_duration"`
 	PageSize            int            `json:"page_size"`
 }
@@ -69,15 +86,19 @@ func DefaultTidyRequest() TidyRequest {
 		SafetyBuffer:       defaultSafetyBuffer,
 		IssuerSafetyBuffer: defaultIssuerBuffer,
 		AcmeSafetyBuffer:   defaultAcmeBuffer,
+		QueueSafetyBuffer:  defaultQueueBuffer,
 		PauseDuration:      "0s",
 		PageSize:           defaultPageSize,
 	}
 }
 
-// run validates the request with Vault's messages (path_tidy.go).
+// run validates the request with Vault's messages, in Vault's order
+// (path_tidy.go pathTidyWrite; revoked_safety_buffer and page_size are
+// OpenBao's).
 func (r TidyRequest) run() (tidyRun, error) {
 	run := tidyRun{TidyOps: r.TidyOps, safety: r.SafetyBuffer, revokedSafety: r.SafetyBuffer,
-		issuerSafety: r.IssuerSafetyBuffer, acmeSafety: r.AcmeSafetyBuffer, pageSize: r.PageSize}
+		issuerSafety: r.IssuerSafetyBuffer, acmeSafety: r.AcmeSafetyBuffer, queueSafety: r.QueueSafetyBuffer,
+		pageSize: r.PageSize}
 	run.RevokedCerts = run.RevokedCerts || r.TidyRevocationList
 	if r.RevokedSafetyBuffer != nil {
 		run.revokedSafety = *r.RevokedSafetyBuffer
@@ -89,6 +110,8 @@ func (r TidyRequest) run() (tidyRun, error) {
 		return run, errs.Invalidf("revokedSafetyBuffer must be greater than zero")
 	case run.issuerSafety < time.Second:
 		return run, errs.Invalidf("issuer_safety_buffer must be greater than zero")
+	case run.queueSafety < time.Second:
+		return run, errs.Invalidf("revocation_queue_safety_buffer must be greater than zero")
 	case run.acmeSafety < time.Second:
 		return run, errs.Invalidf("acme_account_safety_buffer must be greater than zero")
 	}
@@ -101,6 +124,9 @@ func (r TidyRequest) run() (tidyRun, error) {
 			return run, errs.Invalidf("received invalid, negative pause_duration")
 		}
 		run.pause = d
+	}
+	if run.CertMetadata {
+		return run, errs.Invalidf(errCertMetadata)
 	}
 	if r.PageSize > 0 && r.PageSize < 5 {
 		return run, errs.Invalidf("page_size must be greater than five")
@@ -116,11 +142,16 @@ type AutoTidyConfig struct {
 	Version  int           `json:"version"`
 	Enabled  bool          `json:"enabled"`
 	Interval time.Duration `json:"interval"`
+	// MinBackoff and MaxBackoff bound Vault's random delay of the first
+	// auto-tidy after the mount starts.
+	MinBackoff time.Duration `json:"min_startup_backoff"`
+	MaxBackoff time.Duration `json:"max_startup_backoff"`
 	TidyOps
 	SafetyBuffer        time.Duration  `json:"safety"`
 	RevokedSafetyBuffer *time.Duration `json:"revoked_safety"`
 	IssuerSafetyBuffer  time.Duration  `json:"issuer_safety"`
 	AcmeSafetyBuffer    time.Duration  `json:"acme_safety"`
+	QueueSafetyBuffer   time.Duration  `json:"queue_safety"`
 	PauseDuration       time.Duration  `json:"pause"`
 	PageSize            int            `json:"page_size"`
 	MaintainCount       bool           `json:"maintain_stored_certificate_counts"`
@@ -130,13 +161,16 @@ type AutoTidyConfig struct {
 // DefaultAutoTidyConfig is an unconfigured mount's config/auto-tidy.
 func DefaultAutoTidyConfig() AutoTidyConfig {
 	return AutoTidyConfig{
-		Version: 1, Interval: defaultAutoTidyInterval, SafetyBuffer: defaultSafetyBuffer,
-		IssuerSafetyBuffer: defaultIssuerBuffer, AcmeSafetyBuffer: defaultAcmeBuffer, PageSize: defaultPageSize,
+		Version: 1, Interval: defaultAutoTidyInterval, MinBackoff: defaultMinBackoff, MaxBackoff: defaultMaxBackoff,
+		SafetyBuffer: defaultSafetyBuffer, IssuerSafetyBuffer: defaultIssuerBuffer, AcmeSafetyBuffer: defaultAcmeBuffer,
+		QueueSafetyBuffer: defaultQueueBuffer, PageSize: defaultPageSize,
 	}
 }
 
-// Data is config/auto-tidy as Vault answers it: durations in seconds,
-// pause_duration as a Go duration string.
+// Data is config/auto-tidy as Vault answers it (path_tidy.go
+// getTidyConfigData): durations in seconds, pause_duration as a Go duration
+// string; revoked_safety_buffer, tidy_invalid_certs and page_size are
+// OpenBao's.
 func (c AutoTidyConfig) Data() map[string]any {
 	revoked := c.SafetyBuffer
 	if c.RevokedSafetyBuffer != nil {
@@ -145,6 +179,8 @@ func (c AutoTidyConfig) Data() map[string]any {
 	return map[string]any{
 		"enabled":                                  c.Enabled,
 		"interval_duration":                        field.Seconds(c.Interval),
+		"min_startup_backoff_duration":             field.Seconds(c.MinBackoff),
+		"max_startup_backoff_duration":             field.Seconds(c.MaxBackoff),
 		"tidy_cert_store":                          c.CertStore,
 		"tidy_revoked_certs":                       c.RevokedCerts,
 		"tidy_revoked_cert_issuer_associations":    c.IssuerAssocs,
@@ -152,10 +188,15 @@ func (c AutoTidyConfig) Data() map[string]any {
 		"tidy_invalid_certs":                       c.InvalidCerts,
 		"tidy_move_legacy_ca_bundle":               c.BackupBundle,
 		"tidy_acme":                                c.Acme,
+		"tidy_revocation_queue":                    c.RevocationQueue,
+		"tidy_cross_cluster_revoked_certs":         c.CrossRevokedCerts,
+		"tidy_cert_metadata":                       c.CertMetadata,
+		"tidy_cmpv2_nonce_store":                   c.CMPV2NonceStore,
 		"safety_buffer":                            field.Seconds(c.SafetyBuffer),
 		"revoked_safety_buffer":                    field.Seconds(revoked),
 		"issuer_safety_buffer":                     field.Seconds(c.IssuerSafetyBuffer),
 		"acme_account_safety_buffer":               field.Seconds(c.AcmeSafetyBuffer),
+		"revocation_queue_safety_buffer":           field.Seconds(c.QueueSafetyBuffer),
 		"pause_duration":                           c.PauseDuration.String(),
 		"page_size":                                c.PageSize,
 		"maintain_stored_certificate_counts":       c.MaintainCount,
@@ -165,8 +206,8 @@ func (c AutoTidyConfig) Data() map[string]any {
 
 func (c AutoTidyConfig) run() tidyRun {
 	r := tidyRun{TidyOps: c.TidyOps, safety: c.SafetyBuffer, revokedSafety: c.SafetyBuffer,
-		issuerSafety: c.IssuerSafetyBuffer, acmeSafety: c.AcmeSafetyBuffer, pause: c.PauseDuration,
-		pageSize: c.PageSize, auto: true}
+		issuerSafety: c.IssuerSafetyBuffer, acmeSafety: c.AcmeSafetyBuffer, queueSafety: c.QueueSafetyBuffer,
+		pause: c.PauseDuration, pageSize: c.PageSize, auto: true}
 	if c.RevokedSafetyBuffer != nil {
 		r.revokedSafety = *c.RevokedSafetyBuffer
 	}
@@ -180,6 +221,8 @@ func (c AutoTidyConfig) run() tidyRun {
 type AutoTidyPatch struct {
 	Enabled             *bool          `json:"enabled"`
 	Interval            *time.Duration `json:"interval_duration"`
+	MinBackoff          *time.Duration `json:"min_startup_backoff_duration"`
+	MaxBackoff          *time.Duration `json:"max_startup_backoff_duration"`
 	CertStore           *bool          `json:"tidy_cert_store"`
 	RevokedCerts        *bool          `json:"tidy_revoked_certs"`
 	IssuerAssocs        *bool          `json:"tidy_revoked_cert_issuer_associations"`
@@ -187,27 +230,37 @@ type AutoTidyPatch struct {
 	InvalidCerts        *bool          `json:"tidy_invalid_certs"`
 	BackupBundle        *bool          `json:"tidy_move_legacy_ca_bundle"`
 	Acme                *bool          `json:"tidy_acme"`
+	RevocationQueue     *bool          `json:"tidy_revocation_queue"`
+	CrossRevokedCerts   *bool          `json:"tidy_cross_cluster_revoked_certs"`
+	CertMetadata        *bool          `json:"tidy_cert_metadata"`
+	CMPV2NonceStore     *bool          `json:"tidy_cmpv2_nonce_store"`
 	SafetyBuffer        *time.Duration `json:"safety_buffer"`
 	RevokedSafetyBuffer *time.Duration `json:"revoked_safety_buffer"`
 	IssuerSafetyBuffer  *time.Duration `json:"issuer_safety_buffer"`
 	AcmeSafetyBuffer    *time.Duration `json:"acme_account_safety_buffer"`
+	QueueSafetyBuffer   *time.Duration `json:"revocation_queue_safety_buffer"`
 	PauseDuration       *string        `json:"pause_duration"`
 	PageSize            *int           `json:"page_size"`
 	MaintainCount       *bool          `json:"maintain_stored_certificate_counts"`
 	PublishMetrics      *bool          `json:"publish_stored_certificate_count_metrics"`
+	// TidyRevocationList is tidy's deprecated alias, which Vault's
+	// auto-tidy schema accepts and ignores.
+	TidyRevocationList *bool `json:"tidy_revocation_list"`
 }
 
-// apply merges p with Vault's checks and messages (pathConfigAutoTidyWrite).
+// apply merges p with Vault's checks and messages, in Vault's order
+// (pathConfigAutoTidyWrite).
 func (c *AutoTidyConfig) apply(p AutoTidyPatch) error {
 	setBool(&c.Enabled, p.Enabled)
-	if p.Interval != nil {
-		c.Interval = *p.Interval
+	if err := c.applyTiming(p); err != nil {
+		return err
 	}
 	for _, f := range []struct{ dst, src *bool }{
 		{&c.CertStore, p.CertStore}, {&c.RevokedCerts, p.RevokedCerts}, {&c.IssuerAssocs, p.IssuerAssocs},
 		{&c.ExpiredIssuers, p.ExpiredIssuers}, {&c.InvalidCerts, p.InvalidCerts},
-		{&c.BackupBundle, p.BackupBundle}, {&c.Acme, p.Acme},
-		{&c.MaintainCount, p.MaintainCount}, {&c.PublishMetrics, p.PublishMetrics},
+		{&c.BackupBundle, p.BackupBundle}, {&c.Acme, p.Acme}, {&c.RevocationQueue, p.RevocationQueue},
+		{&c.CrossRevokedCerts, p.CrossRevokedCerts}, {&c.CertMetadata, p.CertMetadata},
+		{&c.CMPV2NonceStore, p.CMPV2NonceStore},
 	} {
 		setBool(f.dst, f.src)
 	}
@@ -230,11 +283,42 @@ func (c *AutoTidyConfig) apply(p AutoTidyPatch) error {
 		}
 		c.PageSize = *p.PageSize
 	}
+	if p.CertMetadata != nil && c.CertMetadata {
+		return errs.Invalidf(errCertMetadata)
+	}
 	if c.Enabled && !c.TidyOps.any() {
 		return errs.Invalidf("Auto-tidy enabled but no tidy operations were requested. Enable at least one tidy operation to be run (%s).", anyTidyOps)
 	}
+	setBool(&c.MaintainCount, p.MaintainCount)
+	setBool(&c.PublishMetrics, p.PublishMetrics)
 	if c.PublishMetrics && !c.MaintainCount {
 		return errs.Invalidf("Can not publish a running storage metrics count to metrics without first maintaining that count.  Enable `maintain_stored_certificate_counts` to enable `publish_stored_certificate_count_metrics`.")
+	}
+	return nil
+}
+
+// applyTiming merges the startup backoff bounds and the interval.
+func (c *AutoTidyConfig) applyTiming(p AutoTidyPatch) error {
+	if p.MinBackoff != nil {
+		if *p.MinBackoff < time.Second {
+			return errs.Invalidf("min_startup_backoff_duration must be at least 1 second: parsed: %v", *p.MinBackoff)
+		}
+		c.MinBackoff = *p.MinBackoff
+	}
+	if p.MaxBackoff != nil {
+		if *p.MaxBackoff < time.Second {
+			return errs.Invalidf("max_startup_backoff_duration must be at least 1 second: parsed: %v", *p.MaxBackoff)
+		}
+		c.MaxBackoff = *p.MaxBackoff
+	}
+	if c.MinBackoff > c.MaxBackoff {
+		return errs.Invalidf("max_startup_backoff_duration %v must be greater or equal to min_startup_backoff_duration %v", c.MaxBackoff, c.MinBackoff)
+	}
+	if p.Interval != nil {
+		if *p.Interval < 0 {
+			return errs.Invalidf("given interval_duration must be greater than or equal to zero seconds; got: %v", int64(*p.Interval/time.Second))
+		}
+		c.Interval = *p.Interval
 	}
 	return nil
 }
@@ -264,6 +348,9 @@ func (c *AutoTidyConfig) applyBuffers(p AutoTidyPatch) error {
 	if err := check(p.IssuerSafetyBuffer, &c.IssuerSafetyBuffer, "given safety_buffer must be at least one second; got: %v"); err != nil {
 		return err
 	}
+	if err := check(p.QueueSafetyBuffer, &c.QueueSafetyBuffer, "given revocation_queue_safety_buffer must be at least one second; got: %v"); err != nil {
+		return err
+	}
 	return check(p.AcmeSafetyBuffer, &c.AcmeSafetyBuffer, "given acme_account_safety_buffer must be at least one second; got: %v")
 }
 
@@ -282,19 +369,24 @@ func (m *Manager) AutoTidyConfig() AutoTidyConfig {
 	return m.tidyCfg
 }
 
-// SetAutoTidyConfig merges p into config/auto-tidy and stores it.
+// SetAutoTidyConfig merges p into config/auto-tidy and stores it. Turning
+// auto-tidy on starts its interval now, as in Vault.
 func (m *Manager) SetAutoTidyConfig(ctx context.Context, p AutoTidyPatch) (AutoTidyConfig, error) {
 	m.cfgWriteMu.Lock()
 	defer m.cfgWriteMu.Unlock()
-	next := m.AutoTidyConfig()
+	prev := m.AutoTidyConfig()
+	next := prev
 	if err := next.apply(p); err != nil {
-		return m.AutoTidyConfig(), err
+		return prev, err
 	}
 	if err := m.space.Update(func(tx storage.Tx) error { return storage.PutJSON(tx, autoTidyKey, next) }); err != nil {
-		return m.AutoTidyConfig(), fmt.Errorf("crl: store config/auto-tidy: %w", err)
+		return prev, fmt.Errorf("crl: store config/auto-tidy: %w", err)
 	}
 	m.cfgMu.Lock()
 	m.tidyCfg = next
 	m.cfgMu.Unlock()
+	if next.Enabled && !prev.Enabled {
+		m.setLastTidy(m.clock.Now())
+	}
 	return next, nil
 }

@@ -124,9 +124,9 @@ func (m *Manager) applyRevocationVerdicts(ctx context.Context, cands []revVerdic
 		}
 		chunk := cands[:min(writeChunk, len(cands))]
 		cands = cands[len(chunk):]
-		var revs, certs, wal, moved, missing int
+		var revs, wal, moved, missing int
 		err := m.space.Commit(func(tx storage.Tx) error {
-			revs, certs, wal, moved, missing = 0, 0, 0, 0, 0
+			revs, wal, moved, missing = 0, 0, 0, 0
 			for _, v := range chunk {
 				idx := indexKey(v.issuerID, v.colon)
 				value := tx.Get(idx)
@@ -138,11 +138,10 @@ func (m *Manager) applyRevocationVerdicts(ctx context.Context, cands []revVerdic
 				}
 				switch {
 				case v.expired:
-					if GetCert(tx, v.colon) != nil {
-						certs++
-						if err := tx.Delete(CertKey(v.colon)); err != nil {
-							return err
-						}
+					// Vault deletes the certificate too but counts only
+					// the revocation (path_tidy.go doTidyRevocationStore).
+					if err := tx.Delete(CertKey(v.colon)); err != nil {
+						return err
 					}
 					w, err := removeRevocation(tx, v.colon, v.issuerID)
 					if err != nil {
@@ -165,7 +164,6 @@ func (m *Manager) applyRevocationVerdicts(ctx context.Context, cands []revVerdic
 		m.afterIndexChange(revs+moved, wal)
 		m.tidy.update(func(s *TidyStatus) {
 			s.RevokedDeleted += revs
-			s.CertsDeleted += certs
 			s.MissingIssuerCerts += missing
 		})
 	}

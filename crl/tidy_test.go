@@ -93,7 +93,8 @@ func TestTidyRevokedOnly(t *testing.T) {
 	r.TidyRevocationList = true // the deprecated alias
 	e.clock.Set(t0.Add(time.Hour + 73*time.Hour))
 	s := e.tidy(r)
-	if s.RevokedDeleted != 1 || s.CertsDeleted != 1 || e.certStored(old) {
+	// Vault counts only the revocation, though the certificate goes too.
+	if s.RevokedDeleted != 1 || s.CertsDeleted != 0 || e.certStored(old) {
 		t.Fatalf("status %+v, still stored %v", s, e.certStored(old))
 	}
 	if got := revokedSet(e.crl("", false, e.ca.cert)); len(got) != 0 {
@@ -273,4 +274,63 @@ func FuzzCertNotAfter(f *testing.F) {
 			t.Fatalf("certNotAfter = %v %v, x509 says %v", got, ok, c.NotAfter)
 		}
 	})
+}
+
+// TestAutoTidyTiming: Vault's auto-tidy waits a startup backoff after the
+// mount loads, counts its interval from when it was turned on, never runs
+// with an interval of zero, and keeps its last run across restarts
+// (path_tidy.go, backend.go periodicFunc).
+func TestAutoTidyTiming(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	e.clock.Advance(3 * time.Hour) // long after the mount loaded at t0
+	_, err := e.m.SetAutoTidyConfig(ctx, AutoTidyPatch{Enabled: ptr(true), CertStore: ptr(true),
+		Interval: ptr(time.Minute), MinBackoff: ptr(time.Second), MaxBackoff: ptr(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enabledAt := e.clock.Now()
+	if s, _ := e.m.TidyStatus(ctx); !s.LastTidy.Equal(enabledAt) {
+		t.Errorf("last tidy = %v, want the time auto-tidy was enabled %v", s.LastTidy, enabledAt)
+	}
+	steps := []struct {
+		name    string
+		advance time.Duration
+		patch   *AutoTidyPatch
+		restart bool
+		runs    bool
+	}{
+		{"interval not yet over since enabling", 30 * time.Second, nil, false, false},
+		{"interval over", 31 * time.Second, nil, false, true},
+		{"restart: still within the new mount's backoff", 2 * time.Minute, &AutoTidyPatch{MinBackoff: ptr(10 * time.Minute), MaxBackoff: ptr(10 * time.Minute)}, true, false},
+		{"backoff over", 10 * time.Minute, nil, false, true},
+		{"interval zero", 0, &AutoTidyPatch{Interval: ptr(time.Duration(0))}, false, false},
+		{"interval zero, much later", 48 * time.Hour, nil, false, false},
+	}
+	last := e.waitTidy().Started
+	for _, st := range steps {
+		if st.patch != nil {
+			if _, err := e.m.SetAutoTidyConfig(ctx, *st.patch); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+		}
+		if st.restart {
+			before, _ := e.m.TidyStatus(ctx)
+			e.m.Close()
+			e.m = e.newManager()
+			s, _ := e.m.TidyStatus(ctx)
+			if !s.LastTidy.Equal(before.LastTidy) {
+				t.Errorf("%s: last tidy %v after restart, want %v", st.name, s.LastTidy, before.LastTidy)
+			}
+			last = s.Started // the status itself starts over
+		}
+		e.clock.Advance(st.advance)
+		e.m.Periodic(ctx)
+		s := e.waitTidy()
+		if ran := !s.Started.Equal(last); ran != st.runs {
+			t.Fatalf("%s: ran = %v, want %v (%+v)", st.name, ran, st.runs, s)
+		}
+		last = s.Started
+	}
 }

@@ -29,8 +29,11 @@ var (
 	// wildLabelRE checks the left label of a wildcard name.
 	wildLabelRE = regexp.MustCompile(`^` + wildLabel + `$`)
 	// sanHostRE decides whether a CN or alt_names entry is DNS-shaped and
-	// so becomes a DNS SAN (anything else is silently left out).
-	sanHostRE = regexp.MustCompile(`^(` + wildLabel + `\.)?(` + labelPattern + `\.)*` + labelPattern + `\.?$`)
+	// so becomes a DNS SAN (anything else is silently left out). It is
+	// Vault's hostnameRegex: the only wildcard it admits is a whole "*."
+	// left label, so a partial wildcard such as b*z.example.com (a name the
+	// policy may allow) stays in the CN but never becomes a DNS SAN.
+	sanHostRE = regexp.MustCompile(`^(\*\.)?(` + labelPattern + `\.)*` + labelPattern + `\.?$`)
 )
 
 // hostProfile is Vault's IDNA conversion: strict (STD3) and length-checked.
@@ -144,7 +147,9 @@ func (r *Role) displayNameAllowed(n reducedName, id Identity) bool {
 
 // domainAllowed matches against allowed_domains (§4.2 step 7). Bare matches
 // compare the full name, case-insensitively; subdomain suffixes are
-// case-sensitive; globs match the full name with * crossing dots.
+// case-sensitive; globs match the full name with * crossing dots,
+// case-insensitively since Vault 1.15 (hashicorp/vault#22126; OpenBao forked
+// before it and still compares case-sensitively).
 func (r *Role) domainAllowed(n reducedName, id Identity) bool {
 	for _, d := range r.AllowedDomains {
 		if d == "" {
@@ -162,7 +167,7 @@ func (r *Role) domainAllowed(n reducedName, id Identity) bool {
 		if r.AllowSubdomains && (strings.HasSuffix(n.reduced, "."+d) || (n.isWildcard && strings.EqualFold(n.reduced, d))) {
 			return true
 		}
-		if r.AllowGlobDomains && strings.Contains(d, "*") && glob(d, n.full) {
+		if r.AllowGlobDomains && strings.Contains(d, "*") && glob(strings.ToLower(d), strings.ToLower(n.full)) {
 			return true
 		}
 	}

@@ -50,7 +50,9 @@ func TestNamePolicy(t *testing.T) {
 		{"glob inside label", map[string]any{"allowed_domains": "ftp*.example.com", "allow_glob_domains": true}, "ftp01.example.com", true},
 		{"glob miss", map[string]any{"allowed_domains": "ftp*.example.com", "allow_glob_domains": true}, "www.example.com", false},
 		{"glob needs the flag", map[string]any{"allowed_domains": "*.example.com"}, "a.example.com", false},
-		{"glob is case-sensitive", map[string]any{"allowed_domains": "ftp*.example.com", "allow_glob_domains": true}, "FTP1.example.com", false},
+		// Vault ≥ 1.15 lower-cases both sides (hashicorp/vault#22126).
+		{"glob is case-insensitive", map[string]any{"allowed_domains": "ftp*.example.com", "allow_glob_domains": true}, "FTP1.example.com", true},
+		{"glob pattern case-insensitive", map[string]any{"allowed_domains": "FTP*.Example.COM", "allow_glob_domains": true}, "ftp1.example.com", true},
 		{"glob absorbs e-mail local part", map[string]any{"allowed_domains": "*.example.com", "allow_glob_domains": true}, "user@mail.example.com", true},
 		// allow_any_name and enforce_hostnames
 		{"any name", map[string]any{"allow_any_name": true}, "anything.example.net", true},

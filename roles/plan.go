@@ -175,9 +175,8 @@ func (r *Role) plan(p *LeafPlan, req *LeafRequest, csr *x509.CertificateRequest,
 		Province: dedupStable(r.Province), StreetAddress: dedupStable(r.StreetAddress),
 		PostalCode: dedupStable(r.PostalCode),
 	}
-	if err := r.planUserIDs(p, req, csr); err != nil {
-		return err
-	}
+	// Vault computes the validity before it looks at user IDs, so a request
+	// wrong on both counts gets the TTL error.
 	validity, err := ComputeValidity(ValidityInput{
 		Now: env.Now, TTL: req.TTL, NotAfter: req.NotAfter,
 		RoleTTL: r.TTL, RoleMaxTTL: r.MaxTTL, RoleNotAfter: r.NotAfter,
@@ -190,6 +189,9 @@ func (r *Role) plan(p *LeafPlan, req *LeafRequest, csr *x509.CertificateRequest,
 	}
 	p.NotBefore, p.NotAfter = validity.NotBefore, validity.NotAfter
 	p.Warnings = append(p.Warnings, validity.Warnings...)
+	if err := r.planUserIDs(p, req, csr); err != nil {
+		return err
+	}
 	return r.planUsages(p)
 }
 
@@ -228,9 +230,12 @@ func (r *Role) planNames(p *LeafPlan, req *LeafRequest, csr *x509.CertificateReq
 		}
 	}
 	if !fromCSR {
-		for _, alt := range dedupStable(strings.Split(req.AltNames, ",")) {
+		// Vault reads alt_names with ParseDedupAndSortStrings: trimmed,
+		// without empty or repeated entries, sorted; so the first refused
+		// entry it reports is the first in that order.
+		for _, alt := range dedupSorted(strings.Split(req.AltNames, ",")) {
 			var err error
-			if dns, emails, err = addName(dns, emails, strings.TrimSpace(alt)); err != nil {
+			if dns, emails, err = addName(dns, emails, alt); err != nil {
 				return err
 			}
 		}
@@ -248,7 +253,10 @@ func (r *Role) planNames(p *LeafPlan, req *LeafRequest, csr *x509.CertificateReq
 	if bad := r.firstRefused(emails, id); bad != "" {
 		return errs.Invalidf("email address %s not allowed by this role", bad)
 	}
-	p.DNSNames = dedupStable(dns)
+	// Vault sorts both lists (strutil.RemoveDuplicates), so the CN is not
+	// necessarily the first DNS SAN; OpenBao keeps request order instead
+	// (openbao/openbao#50), and pkid answers as Vault does.
+	p.DNSNames = dedupSorted(dns)
 	p.EmailAddresses = dedupSorted(emails)
 	return nil
 }
@@ -425,8 +433,9 @@ func dedupStable(in []string) []string {
 	return out
 }
 
-// dedupSorted trims, drops empty and repeated entries and sorts, as Vault
-// does for e-mail SANs.
+// dedupSorted trims, drops empty and repeated entries and sorts, as Vault's
+// strutil.RemoveDuplicates does for alt_names and for the DNS and e-mail
+// SANs.
 func dedupSorted(in []string) []string {
 	out := make([]string, 0, len(in))
 	for _, s := range in {

@@ -89,6 +89,14 @@ func TestPlanIssueNames(t *testing.T) {
 		{"refused e-mail", web, LeafRequest{CommonName: "api.example.com", AltNames: "me@example.org"}, nil, nil, "email address me@example.org not allowed by this role"},
 		{"refused CN first", web, LeafRequest{CommonName: "x.example.org", AltNames: "y.example.org"}, nil, nil, "common name x.example.org not allowed by this role"},
 		{"wildcard CN", web, LeafRequest{CommonName: "*.example.com"}, []string{"*.example.com"}, nil, ""},
+		// Vault: alt_names trimmed and sorted, the DNS SANs sorted too.
+		{"DNS SANs sorted, CN not first", web, LeafRequest{CommonName: "m.example.com", AltNames: " z.example.com, b.example.com "},
+			[]string{"b.example.com", "m.example.com", "z.example.com"}, nil, ""},
+		{"first refused alt name in sorted order", web, LeafRequest{CommonName: "m.example.com", AltNames: "z.example.org,a.example.org"},
+			nil, nil, "subject alternate name a.example.org not allowed by this role"},
+		// Vault's hostnameRegex: only a whole "*." label makes a DNS SAN.
+		{"partial wildcard CN not a SAN", map[string]any{"allow_any_name": true}, LeafRequest{CommonName: "b*z.example.com", AltNames: "*.example.com"},
+			[]string{"*.example.com"}, nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,6 +216,17 @@ func TestPlanIssueOtherFields(t *testing.T) {
 		}, ""},
 		{"policy qualifiers", with(map[string]any{"policy_identifiers": `[{"oid":"1.2.3.4","cps":"https://cps.example.com","notice":"hello"}]`}), LeafRequest{CommonName: cn},
 			func(t *testing.T, p *LeafPlan) { checkPolicyExtension(t, p.Policies.Extension) }, ""},
+		// Vault builds the extension itself for any JSON-form entry, so it
+		// follows the extensions Go makes.
+		{"JSON policy without qualifiers", with(map[string]any{"policy_identifiers": `[{"oid":"1.2.3.4"}]`}), LeafRequest{CommonName: cn},
+			func(t *testing.T, p *LeafPlan) {
+				if len(p.Policies.OIDs) != 1 || p.Policies.Extension == nil {
+					t.Errorf("policies %+v", p.Policies)
+				}
+			}, ""},
+		// Vault computes the validity before it reads user IDs.
+		{"TTL error before user IDs", base, LeafRequest{CommonName: cn, TTL: time.Hour, NotAfter: "2030-01-01T00:00:00Z", UserIDs: []string{"bob"}},
+			nil, "Either ttl or not_after should be provided. Both should not be provided in the same request."},
 		{"ttl truncation warning", with(map[string]any{"max_ttl": "1h"}), LeafRequest{CommonName: cn, TTL: 2 * time.Hour}, func(t *testing.T, p *LeafPlan) {
 			if !p.NotAfter.Equal(testNow.Add(time.Hour)) || len(p.Warnings) != 1 {
 				t.Errorf("notAfter %s warnings %q", p.NotAfter, p.Warnings)
@@ -271,7 +290,8 @@ func TestPlanSign(t *testing.T) {
 				if p.Subject.CommonName != "a.example.com" || len(p.Subject.Organization) != 0 {
 					t.Errorf("subject %+v", p.Subject)
 				}
-				if !slices.Equal(p.DNSNames, []string{"b.example.com", "a.example.com"}) {
+				// Sorted, as Vault's RemoveDuplicates leaves them.
+				if !slices.Equal(p.DNSNames, []string{"a.example.com", "b.example.com"}) {
 					t.Errorf("dns %v", p.DNSNames)
 				}
 				if len(p.IPAddresses) != 1 || !p.IPAddresses[0].Equal(net.ParseIP("10.1.1.1")) {

@@ -143,8 +143,10 @@ func parsePolicies(entries []string) ([]policyEntry, error) {
 
 // PolicyInfo builds the Certificate Policies of the role's
 // policy_identifiers. Plain OIDs go to Go's template field; when any entry
-// carries a qualifier the whole extension is built here, since Go cannot
-// encode qualifiers.
+// is in the JSON form (with or without qualifiers) the whole extension is
+// built here, as Vault's AddPolicyIdentifiers does: Go cannot encode
+// qualifiers, and the extension then sits among the extra extensions, after
+// the ones Go builds.
 func PolicyInfo(entries []string) (Policies, error) {
 	parsed, err := parsePolicies(entries)
 	if err != nil {
@@ -155,7 +157,11 @@ func PolicyInfo(entries []string) (Policies, error) {
 	for _, e := range parsed {
 		oid, _ := parseOID(e.OID)
 		p.OIDs = append(p.OIDs, oid)
-		qualified = qualified || e.CPS != "" || e.Notice != ""
+	}
+	for _, s := range entries {
+		if _, err := parseOID(s); err != nil && s != "" {
+			qualified = true
+		}
 	}
 	if !qualified {
 		return p, nil

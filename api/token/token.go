@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -52,6 +53,11 @@ type Entry struct {
 	Type       string        `json:"type"`
 	EntityID   string        `json:"entity_id"`
 	Version    int           `json:"version"`
+	// LastRenewal is when the token was last renewed (zero: never).
+	LastRenewal time.Time `json:"last_renewal,omitempty"`
+	// Warnings are what Create or Renew has to tell the caller (a TTL
+	// capped by a max); they are not stored.
+	Warnings []string `json:"-"`
 }
 
 // IsRoot reports whether the token carries the root policy.
@@ -64,6 +70,8 @@ type Store struct {
 	rand  io.Reader
 	// DefaultTTL and MaxTTL are the system lease TTLs that token TTLs follow.
 	DefaultTTL, MaxTTL time.Duration
+	// cache spares Lookup the decoding of unchanged entries (cache.go).
+	cache entryCache
 }
 
 // NewStore returns a token store over the sys space.
@@ -102,10 +110,14 @@ type CreateRequest struct {
 	// tokens "approle", "kubernetes-<ns>-<sa>"); otherwise Vault's "token-"
 	// prefix is added.
 	VerbatimDisplayName bool
-	// MaxTTL caps the token's TTL and renewals (a login's max TTL).
-	MaxTTL  time.Duration
-	NumUses int
-	Path    string // "auth/token/create" unless a login says otherwise
+	// MaxTTL caps the token's TTL and renewals (a login's max TTL, or the
+	// token mount's); zero means the store's max.
+	MaxTTL time.Duration
+	// DefaultTTL is the TTL given when none is asked; zero means the
+	// store's default.
+	DefaultTTL time.Duration
+	NumUses    int
+	Path       string // "auth/token/create" unless a login says otherwise
 }
 
 // Create makes a token as a child of parent (nil for none: orphan).
@@ -152,7 +164,9 @@ func (s *Store) Create(parent *Entry, req CreateRequest) (*Entry, error) {
 	} else {
 		e.Parent = parent.Hash
 	}
-	s.setTTL(e, req)
+	if err := s.setTTL(e, req); err != nil {
+		return nil, err
+	}
 	err = s.space.Update(func(tx storage.Tx) error {
 		if tx.Get(idPrefix+e.Hash) != nil {
 			return errs.Invalidf("cannot create a token with a duplicate ID")
@@ -165,62 +179,50 @@ func (s *Store) Create(parent *Entry, req CreateRequest) (*Entry, error) {
 	return e, nil
 }
 
+// displayNameSanitize is Vault's: anything but letters, digits and "-"
+// becomes "-".
+var displayNameSanitize = regexp.MustCompile("[^a-zA-Z0-9-]")
+
+// displayName is Vault's name for a created token: "token", or "token-"
+// and the given name, sanitized, without a trailing "-".
 func displayName(name string) string {
 	if name == "" {
 		return "token"
 	}
-	if name == "root" {
-		return name
-	}
-	return "token-" + name
+	full := displayNameSanitize.ReplaceAllString("token-"+name, "-")
+	return strings.TrimSuffix(full, "-")
 }
 
-// normalizePolicies applies Vault's rules: inherit the parent's policies when
-// none are asked for, add "default" unless told not to or root, sort, dedup.
+// normalizePolicies gives a new token its policies as Vault does: those
+// asked for (with "default" added unless told not to), or, when none are
+// asked, the parent's as they are.
 func normalizePolicies(asked []string, parent *Entry, noDefault bool) []string {
-	var ps []string
-	for _, p := range asked {
-		if p != "" {
-			ps = append(ps, p)
-		}
+	if len(SanitizePolicies(asked, false)) == 0 && parent != nil {
+		return SanitizePolicies(parent.Policies, false)
 	}
-	if len(ps) == 0 && parent != nil {
-		ps = append(ps, parent.Policies...)
-	}
-	if !noDefault && !slices.Contains(ps, "root") && !slices.Contains(ps, "default") {
-		ps = append(ps, "default")
-	}
-	sort.Strings(ps)
-	return slices.Compact(ps)
+	return SanitizePolicies(asked, !noDefault)
 }
 
-// setTTL gives a new token its TTL: the asked TTL (or the period), else the
-// system default, capped by the explicit max and the system max. Root tokens
-// asked without a TTL never expire, as Vault's root tokens.
-func (s *Store) setTTL(e *Entry, req CreateRequest) {
-	ttl := req.TTL
-	if req.Period > 0 {
-		ttl = req.Period
+// SanitizePolicies is Vault's policyutil.SanitizePolicies: names trimmed
+// and lower-cased, empties dropped, "root" alone standing for everything,
+// "default" added on request (never next to root), sorted, deduplicated.
+func SanitizePolicies(policies []string, addDefault bool) []string {
+	out := make([]string, 0, len(policies)+1)
+	for _, p := range policies {
+		p = strings.ToLower(strings.TrimSpace(p))
+		switch p {
+		case "":
+			continue
+		case "root":
+			return []string{"root"}
+		}
+		out = append(out, p)
 	}
-	if ttl == 0 && e.IsRoot() && req.ExplicitMaxTTL == 0 {
-		e.TTL = 0
-		return
+	if addDefault && !slices.Contains(out, "default") {
+		out = append(out, "default")
 	}
-	if ttl == 0 {
-		ttl = s.DefaultTTL
-	}
-	if req.ExplicitMaxTTL > 0 && ttl > req.ExplicitMaxTTL {
-		ttl = req.ExplicitMaxTTL
-	}
-	if req.Period == 0 && s.MaxTTL > 0 && ttl > s.MaxTTL {
-		ttl = s.MaxTTL
-	}
-	if req.Period == 0 && req.MaxTTL > 0 && ttl > req.MaxTTL {
-		ttl = req.MaxTTL
-	}
-	e.TTL = ttl
-	e.ExplicitMaxTTL = req.ExplicitMaxTTL
-	e.ExpireTime = e.CreationTime.Add(ttl)
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 func (s *Store) put(tx storage.Tx, e *Entry) error {
@@ -243,14 +245,13 @@ func (s *Store) Lookup(id string) (*Entry, error) {
 		return nil, nil
 	}
 	h := Hash(id)
-	var e Entry
-	var found bool
+	var e *Entry
 	err := s.space.View(func(tx storage.Tx) error {
 		var err error
-		found, err = storage.GetJSON(tx, idPrefix+h, &e)
+		e, err = s.getEntry(tx, h)
 		return err
 	})
-	if err != nil || !found {
+	if err != nil || e == nil {
 		return nil, err
 	}
 	// The key is the hash, but compare it in constant time all the same, so
@@ -258,11 +259,11 @@ func (s *Store) Lookup(id string) (*Entry, error) {
 	if subtle.ConstantTimeCompare([]byte(e.Hash), []byte(h)) != 1 {
 		return nil, nil
 	}
-	if s.expired(&e) {
+	if s.expired(e) {
 		return nil, nil
 	}
 	e.ID = id
-	return &e, nil
+	return e, nil
 }
 
 // LookupAccessor returns the live entry with the given accessor, or nil.
@@ -356,43 +357,6 @@ func revokeTree(tx storage.Tx, h string, depth int) error {
 		return err
 	}
 	return tx.Delete(idPrefix + h)
-}
-
-// Renew extends a renewable token by increment (or its creation TTL), capped
-// by its explicit max TTL and the system max, counted from its creation.
-func (s *Store) Renew(e *Entry, increment time.Duration) (*Entry, error) {
-	if !e.Renewable {
-		return nil, errs.Invalidf("lease is not renewable")
-	}
-	if e.TTL == 0 {
-		return e, nil // a token that never expires has nothing to renew
-	}
-	if increment <= 0 {
-		increment = e.TTL
-	}
-	if e.Period > 0 {
-		increment = e.Period
-	}
-	now := s.clock.Now().UTC()
-	exp := now.Add(increment)
-	if e.ExplicitMaxTTL > 0 && exp.After(e.CreationTime.Add(e.ExplicitMaxTTL)) {
-		exp = e.CreationTime.Add(e.ExplicitMaxTTL)
-	}
-	if e.Period == 0 && s.MaxTTL > 0 && exp.After(e.CreationTime.Add(s.MaxTTL)) {
-		exp = e.CreationTime.Add(s.MaxTTL)
-	}
-	if e.Period == 0 && e.MaxTTL > 0 && exp.After(e.CreationTime.Add(e.MaxTTL)) {
-		exp = e.CreationTime.Add(e.MaxTTL)
-	}
-	out := *e
-	out.ExpireTime = exp
-	err := s.space.Update(func(tx storage.Tx) error {
-		return storage.PutJSON(tx, idPrefix+out.Hash, &out)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // RemainingTTL is the time left before the token expires; 0 when it never
