@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"pkid/errs"
+	"pkid/roles"
 	"pkid/storage"
 )
 
@@ -145,7 +146,7 @@ func csrTemplate(req *IntermediateRequest) (*x509.CertificateRequest, error) {
 		}
 		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidBasicConstraints, Critical: true, Value: val})
 	}
-	if ku := parseKeyUsages(req.KeyUsage); ku != 0 {
+	if ku := roles.KeyUsages(req.KeyUsage); ku != 0 {
 		ext, err := keyUsageExtension(ku)
 		if err != nil {
 			return nil, err

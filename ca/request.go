@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"pkid/errs"
+	"pkid/roles"
 )
 
 // Export modes of the :exported path segment of the generation endpoints.
@@ -121,10 +122,10 @@ func (f CAExtensionFields) apply(tmpl *x509.Certificate, maxPathLen int) error {
 	// certificate may add, and the only one Vault adds.
 	tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
 	if f.KeyUsage != nil {
-		tmpl.KeyUsage |= parseKeyUsages(*f.KeyUsage) & x509.KeyUsageDigitalSignature
+		tmpl.KeyUsage |= roles.KeyUsages(*f.KeyUsage) & x509.KeyUsageDigitalSignature
 	}
 	if f.ExtKeyUsage != nil {
-		tmpl.ExtKeyUsage = parseExtKeyUsages(*f.ExtKeyUsage)
+		tmpl.ExtKeyUsage = roles.ExtKeyUsages(*f.ExtKeyUsage, false, false, false, false)
 	}
 	if f.ExtKeyUsageOIDs != nil {
 		tmpl.ExtKeyUsage = nil
@@ -183,55 +184,4 @@ func (f CAExtensionFields) keyUsageProblems() string {
 		}
 	}
 	return strings.Join(problems, "; ")
-}
-
-var keyUsageNames = map[string]x509.KeyUsage{
-	"digitalsignature":  x509.KeyUsageDigitalSignature,
-	"contentcommitment": x509.KeyUsageContentCommitment,
-	"keyencipherment":   x509.KeyUsageKeyEncipherment,
-	"dataencipherment":  x509.KeyUsageDataEncipherment,
-	"keyagreement":      x509.KeyUsageKeyAgreement,
-	"certsign":          x509.KeyUsageCertSign,
-	"crlsign":           x509.KeyUsageCRLSign,
-	"encipheronly":      x509.KeyUsageEncipherOnly,
-	"decipheronly":      x509.KeyUsageDecipherOnly,
-}
-
-// parseKeyUsages reads key usage names case-insensitively, ignoring
-// unknown ones as Vault does.
-func parseKeyUsages(names []string) x509.KeyUsage {
-	var ku x509.KeyUsage
-	for _, n := range names {
-		ku |= keyUsageNames[strings.ToLower(strings.TrimSpace(n))]
-	}
-	return ku
-}
-
-var extKeyUsageNames = map[string]x509.ExtKeyUsage{
-	"any":                            x509.ExtKeyUsageAny,
-	"serverauth":                     x509.ExtKeyUsageServerAuth,
-	"clientauth":                     x509.ExtKeyUsageClientAuth,
-	"codesigning":                    x509.ExtKeyUsageCodeSigning,
-	"emailprotection":                x509.ExtKeyUsageEmailProtection,
-	"ipsecendsystem":                 x509.ExtKeyUsageIPSECEndSystem,
-	"ipsectunnel":                    x509.ExtKeyUsageIPSECTunnel,
-	"ipsecuser":                      x509.ExtKeyUsageIPSECUser,
-	"timestamping":                   x509.ExtKeyUsageTimeStamping,
-	"ocspsigning":                    x509.ExtKeyUsageOCSPSigning,
-	"microsoftservergatedcrypto":     x509.ExtKeyUsageMicrosoftServerGatedCrypto,
-	"netscapeservergatedcrypto":      x509.ExtKeyUsageNetscapeServerGatedCrypto,
-	"microsoftcommercialcodesigning": x509.ExtKeyUsageMicrosoftCommercialCodeSigning,
-	"microsoftkernelcodesigning":     x509.ExtKeyUsageMicrosoftKernelCodeSigning,
-}
-
-// parseExtKeyUsages reads extended key usage names case-insensitively,
-// ignoring unknown ones.
-func parseExtKeyUsages(names []string) []x509.ExtKeyUsage {
-	var out []x509.ExtKeyUsage
-	for _, n := range names {
-		if eku, ok := extKeyUsageNames[strings.ToLower(strings.TrimSpace(n))]; ok {
-			out = append(out, eku)
-		}
-	}
-	return out
 }

@@ -40,18 +40,20 @@ func KeyUsages(names []string) x509.KeyUsage {
 
 // extKeyUsageNames maps Vault's ext_key_usage names (lower-cased) to Go's.
 var extKeyUsageNames = map[string]x509.ExtKeyUsage{
-	"any":                        x509.ExtKeyUsageAny,
-	"serverauth":                 x509.ExtKeyUsageServerAuth,
-	"clientauth":                 x509.ExtKeyUsageClientAuth,
-	"codesigning":                x509.ExtKeyUsageCodeSigning,
-	"emailprotection":            x509.ExtKeyUsageEmailProtection,
-	"ipsecendsystem":             x509.ExtKeyUsageIPSECEndSystem,
-	"ipsectunnel":                x509.ExtKeyUsageIPSECTunnel,
-	"ipsecuser":                  x509.ExtKeyUsageIPSECUser,
-	"timestamping":               x509.ExtKeyUsageTimeStamping,
-	"ocspsigning":                x509.ExtKeyUsageOCSPSigning,
-	"microsoftservergatedcrypto": x509.ExtKeyUsageMicrosoftServerGatedCrypto,
-	"netscapeservergatedcrypto":  x509.ExtKeyUsageNetscapeServerGatedCrypto,
+	"any":                            x509.ExtKeyUsageAny,
+	"serverauth":                     x509.ExtKeyUsageServerAuth,
+	"clientauth":                     x509.ExtKeyUsageClientAuth,
+	"codesigning":                    x509.ExtKeyUsageCodeSigning,
+	"emailprotection":                x509.ExtKeyUsageEmailProtection,
+	"ipsecendsystem":                 x509.ExtKeyUsageIPSECEndSystem,
+	"ipsectunnel":                    x509.ExtKeyUsageIPSECTunnel,
+	"ipsecuser":                      x509.ExtKeyUsageIPSECUser,
+	"timestamping":                   x509.ExtKeyUsageTimeStamping,
+	"ocspsigning":                    x509.ExtKeyUsageOCSPSigning,
+	"microsoftservergatedcrypto":     x509.ExtKeyUsageMicrosoftServerGatedCrypto,
+	"netscapeservergatedcrypto":      x509.ExtKeyUsageNetscapeServerGatedCrypto,
+	"microsoftcommercialcodesigning": x509.ExtKeyUsageMicrosoftCommercialCodeSigning,
+	"microsoftkernelcodesigning":     x509.ExtKeyUsageMicrosoftKernelCodeSigning,
 }
 
 // extKeyUsageOrder is the order certutil's AddKeyUsages emits them in.
@@ -61,9 +63,11 @@ var extKeyUsageOrder = []x509.ExtKeyUsage{
 	x509.ExtKeyUsageIPSECEndSystem, x509.ExtKeyUsageIPSECTunnel, x509.ExtKeyUsageIPSECUser,
 	x509.ExtKeyUsageTimeStamping, x509.ExtKeyUsageOCSPSigning,
 	x509.ExtKeyUsageMicrosoftServerGatedCrypto, x509.ExtKeyUsageNetscapeServerGatedCrypto,
+	x509.ExtKeyUsageMicrosoftCommercialCodeSigning, x509.ExtKeyUsageMicrosoftKernelCodeSigning,
 }
 
 // ExtKeyUsages ORs the four role flags with the ext_key_usage names
+// (CA paths pass no flags)
 // (unknown names ignored) and returns them, without duplicates, in Vault's
 // order.
 func ExtKeyUsages(names []string, server, client, codeSigning, email bool) []x509.ExtKeyUsage {
