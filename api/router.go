@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -11,8 +10,13 @@ import (
 
 // routeTable matches paths inside one backend to its routes.
 type routeTable struct {
-	router *mux.Router
 	routes []Route
+	// mux holds each route's compiled gorilla/mux matcher, and literal the
+	// text its pattern starts with (up to the first variable): a path
+	// without that prefix cannot match, so most of a backend's routes are
+	// ruled out by a string comparison instead of a regular expression.
+	mux     []*mux.Route
+	literal []string
 	// unauth and sudo are Vault-style special-path patterns (spec §1.8):
 	// "ca" exact, "cert/*" prefix, "issuer/+/pem" one segment per "+".
 	unauth []string
@@ -21,25 +25,34 @@ type routeTable struct {
 
 func newRouteTable(routes []Route, unauth, sudo []string) *routeTable {
 	r := mux.NewRouter().SkipClean(true)
-	for i, rt := range routes {
-		r.Path("/" + rt.Pattern).Name(strconv.Itoa(i))
+	t := &routeTable{routes: routes, unauth: unauth, sudo: sudo}
+	for _, rt := range routes {
+		tpl := "/" + rt.Pattern
+		lit, _, _ := strings.Cut(rt.Pattern, "{")
+		t.mux = append(t.mux, r.Path(tpl))
+		t.literal = append(t.literal, lit)
 	}
-	return &routeTable{router: r, routes: routes, unauth: unauth, sudo: sudo}
+	return t
 }
 
 // match returns the route for path (without a leading slash) and its
-// captures, or nil.
+// captures, or nil. Like mux.Router.Match, the first route in table order
+// that matches wins.
 func (t *routeTable) match(path string) (*Route, map[string]string) {
-	req := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/" + path}}
-	var m mux.RouteMatch
-	if !t.router.Match(req, &m) || m.Route == nil {
-		return nil, nil
+	var req *http.Request
+	for i, mr := range t.mux {
+		if !strings.HasPrefix(path, t.literal[i]) {
+			continue
+		}
+		if req == nil {
+			req = &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/" + path}}
+		}
+		var m mux.RouteMatch
+		if mr.Match(req, &m) {
+			return &t.routes[i], m.Vars
+		}
 	}
-	i, err := strconv.Atoi(m.Route.GetName())
-	if err != nil {
-		return nil, nil
-	}
-	return &t.routes[i], m.Vars
+	return nil, nil
 }
 
 // matchSpecial reports whether path matches one of Vault's special-path
@@ -63,25 +76,31 @@ func specialMatches(pattern, path string) bool {
 		}
 		return path == pattern
 	}
-	ps := strings.Split(pattern, "/")
-	xs := strings.Split(path, "/")
-	if len(xs) < len(ps) || (!prefix && len(xs) != len(ps)) {
-		return false
-	}
-	for i, seg := range ps {
-		last := i == len(ps)-1
+	// Segment by segment, without splitting (this runs on every request):
+	// the path needs at least the pattern's segments, exactly as many
+	// unless the pattern is a prefix.
+	for {
+		seg, moreP, hasMoreP := strings.Cut(pattern, "/")
+		x, moreX, hasMoreX := strings.Cut(path, "/")
+		last := !hasMoreP
 		switch {
 		case seg == "+":
-			if xs[i] == "" {
+			if x == "" {
 				return false
 			}
 		case last && prefix:
-			if !strings.HasPrefix(xs[i], seg) {
+			if !strings.HasPrefix(x, seg) {
 				return false
 			}
-		case seg != xs[i]:
+		case seg != x:
 			return false
 		}
+		if last {
+			return prefix || !hasMoreX
+		}
+		if !hasMoreX {
+			return false
+		}
+		pattern, path = moreP, moreX
 	}
-	return true
 }

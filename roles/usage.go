@@ -66,10 +66,9 @@ var extKeyUsageOrder = []x509.ExtKeyUsage{
 	x509.ExtKeyUsageMicrosoftCommercialCodeSigning, x509.ExtKeyUsageMicrosoftKernelCodeSigning,
 }
 
-// ExtKeyUsages ORs the four role flags with the ext_key_usage names
-// (CA paths pass no flags)
-// (unknown names ignored) and returns them, without duplicates, in Vault's
-// order.
+// ExtKeyUsages ORs the four role flags (CA paths pass none) with the
+// ext_key_usage names (unknown names ignored) and returns them, without
+// duplicates, in Vault's order.
 func ExtKeyUsages(names []string, server, client, codeSigning, email bool) []x509.ExtKeyUsage {
 	set := map[x509.ExtKeyUsage]bool{
 		x509.ExtKeyUsageServerAuth:      server,

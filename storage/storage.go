@@ -219,9 +219,18 @@ type boltTx struct {
 	tx       *bolt.Tx
 	bucket   []byte
 	writable bool
+	// open is the space's bucket once looked up: opening it costs an
+	// allocation per call in a read-only transaction, and the issue path
+	// reads a dozen records per request.
+	open *bolt.Bucket
 }
 
-func (t *boltTx) b() *bolt.Bucket { return t.tx.Bucket(t.bucket) }
+func (t *boltTx) b() *bolt.Bucket {
+	if t.open == nil {
+		t.open = t.tx.Bucket(t.bucket)
+	}
+	return t.open
+}
 
 func (t *boltTx) Get(key string) []byte {
 	b := t.b()
@@ -236,9 +245,13 @@ func (t *boltTx) Get(key string) []byte {
 }
 
 func (t *boltTx) Put(key string, value []byte) error {
-	b, err := t.tx.CreateBucketIfNotExists(t.bucket)
-	if err != nil {
-		return fmt.Errorf("storage: create space: %w", err)
+	b := t.b()
+	if b == nil {
+		var err error
+		if b, err = t.tx.CreateBucketIfNotExists(t.bucket); err != nil {
+			return fmt.Errorf("storage: create space: %w", err)
+		}
+		t.open = b
 	}
 	if err := b.Put([]byte(key), value); err != nil {
 		return fmt.Errorf("storage: put %s: %w", key, err)
