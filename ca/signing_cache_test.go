@@ -201,7 +201,9 @@ func TestRecordingTxUncacheable(t *testing.T) {
 		{"partial scan", func(tx storage.Tx) error {
 			return tx.Scan(issuerPrefix, "", func(string, []byte) error { return storage.ErrStop })
 		}, true},
-		{"scan after", func(tx storage.Tx) error { return tx.Scan(issuerPrefix, "a", func(string, []byte) error { return nil }) }, true},
+		{"scan after", func(tx storage.Tx) error {
+			return tx.Scan(issuerPrefix, "a", func(string, []byte) error { return nil })
+		}, true},
 		{"keys", func(tx storage.Tx) error { _, err := tx.Keys(issuerPrefix, "", 0); return err }, true},
 	}
 	for _, tt := range tests {

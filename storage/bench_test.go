@@ -97,7 +97,7 @@ func benchWrite(b *testing.B, writers int, write func(*Store, *Space, func(Tx) e
 // process's CPU time (user+system) per write.
 func BenchmarkCommitContended(b *testing.B) {
 	for _, n := range []int{1, 16, 64} {
-		for _, mode := range []string{"commit", "old", "none"} {
+		for _, mode := range []string{"commit", "none"} {
 			b.Run(fmt.Sprintf("writers=%d/%s", n, mode), func(b *testing.B) {
 				benchContended(b, n, mode)
 			})
@@ -112,8 +112,6 @@ func benchContended(b *testing.B, writers int, mode string) {
 	}
 	defer st.Close()
 	sp := st.Space("bench")
-	old := newOldCommitter(st.db, 256)
-	defer old.close()
 	value := make([]byte, 700)
 	rand.Read(value)
 
@@ -133,14 +131,7 @@ func benchContended(b *testing.B, writers int, mode string) {
 				}
 				rand.Read(serial)
 				key := "certs/" + hex.EncodeToString(serial)
-				fn := func(tx Tx) error { return tx.Put(key, value) }
-				var err error
-				if mode == "old" {
-					err = old.commit(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx, bucket: sp.bucket, writable: true}) })
-				} else {
-					err = sp.Commit(fn)
-				}
-				if err != nil {
+				if err := sp.Commit(func(tx Tx) error { return tx.Put(key, value) }); err != nil {
 					b.Error(err)
 					return
 				}
@@ -151,9 +142,6 @@ func benchContended(b *testing.B, writers int, mode string) {
 	elapsed := time.Since(start)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "writes/s")
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/write")
-	if c := st.committer; mode == "commit" && c.batches > 0 {
-		b.ReportMetric(float64(c.writes)/float64(c.batches), "writes/batch")
-	}
 }
 
 // busyWork burns roughly 190 µs of CPU (SHA-256 over the buffer, a few
