@@ -80,7 +80,7 @@ func newShapeServer(t *testing.T) (*shapeBackend, *httptest.Server) {
 	srv, hs := newTestServer(t, &bytes.Buffer{})
 	b := &shapeBackend{started: make(chan struct{}), done: make(chan error, 1)}
 	srv.mu.Lock()
-	srv.mounts["shape/"] = &mount{entry: MountEntry{Kind: kindSecret, Path: "shape/", Type: "shape"},
+	srv.mounts["shape/"] = &mount{life: &mountLife{}, entry: MountEntry{Kind: kindSecret, Path: "shape/", Type: "shape"},
 		backend: b, table: newRouteTable(b.routes(), nil, nil)}
 	srv.mu.Unlock()
 	return b, hs

@@ -278,9 +278,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, req *Request, 
 
 // serve routes an authorized request to its handler.
 func (s *Server) serve(r *http.Request, req *Request, m *mount, route *Route, rel, logical, reqID string) (*Response, error) {
-	if m == nil {
+	if m == nil || !m.enter() {
 		return nil, errNoRoute(logical)
 	}
+	defer m.leave()
 	if route == nil {
 		return nil, errUnsupportedPath
 	}

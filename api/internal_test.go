@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"pkid/storage"
 )
@@ -57,7 +58,7 @@ func newTestServer(t *testing.T, logs *bytes.Buffer) (*Server, *httptest.Server)
 		t.Fatal(err)
 	}
 	b := panicBackend{}
-	srv.mounts["test/"] = &mount{entry: MountEntry{Kind: kindSecret, Path: "test/", Type: "test"},
+	srv.mounts["test/"] = &mount{life: &mountLife{}, entry: MountEntry{Kind: kindSecret, Path: "test/", Type: "test"},
 		backend: b, table: newRouteTable(b.routes(), nil, nil)}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); srv.Close(); store.Close() })
@@ -161,5 +162,54 @@ func TestMatchSpecial(t *testing.T) {
 		if got := specialMatches(tc.pattern, tc.path); got != tc.want {
 			t.Errorf("%q ~ %q = %v, want %v", tc.pattern, tc.path, got, tc.want)
 		}
+	}
+}
+
+// blockingBackend's "slow" route waits until released, to hold a request
+// in flight on its mount.
+type blockingBackend struct {
+	emptyBackend
+	started, release chan struct{}
+}
+
+func (b blockingBackend) routes() []Route {
+	return []Route{{Pattern: "slow", Operations: map[Operation]HandlerFunc{
+		OpUpdate: func(context.Context, *Request) (*Response, error) {
+			close(b.started)
+			<-b.release
+			return &Response{Data: map[string]any{"done": true}}, nil
+		},
+	}}}
+}
+
+func TestDisableWaitsForRequestsInFlight(t *testing.T) {
+	srv, hs := newTestServer(t, &bytes.Buffer{})
+	b := blockingBackend{started: make(chan struct{}), release: make(chan struct{})}
+	srv.mu.Lock()
+	srv.mounts["slow/"] = &mount{life: &mountLife{}, entry: MountEntry{Kind: kindSecret, Path: "slow/", Type: "test", UUID: "slow"},
+		backend: b, table: newRouteTable(b.routes(), nil, nil)}
+	srv.mu.Unlock()
+	done := make(chan int, 1)
+	go func() {
+		resp, _ := do(t, "PUT", hs.URL+"/v1/slow/slow", "{}")
+		done <- resp.StatusCode
+	}()
+	<-b.started
+	disabled := make(chan error, 1)
+	go func() { disabled <- srv.disableMount("slow/") }()
+	select {
+	case <-disabled:
+		t.Fatal("disable returned while a request was still in flight on the mount")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(b.release)
+	if st := <-done; st != 200 {
+		t.Fatalf("in-flight request answered %d", st)
+	}
+	if err := <-disabled; err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := do(t, "PUT", hs.URL+"/v1/slow/slow", "{}"); resp.StatusCode != 404 {
+		t.Fatalf("request after disable: %d", resp.StatusCode)
 	}
 }

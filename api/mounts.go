@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"pkid/errs"
@@ -64,7 +65,28 @@ type mount struct {
 	entry   MountEntry
 	backend backend
 	table   *routeTable
+	life    *mountLife // shared by the copies a tune makes
 }
+
+// mountLife lets disabling a mount wait for the requests it is serving, so
+// none of them writes into the mount's storage after it has been dropped.
+type mountLife struct {
+	mu   sync.RWMutex
+	gone bool
+}
+
+// enter marks a request in flight on the mount; it reports false once the
+// mount is disabled. A true answer must be paired with leave.
+func (m *mount) enter() bool {
+	m.life.mu.RLock()
+	if m.life.gone {
+		m.life.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (m *mount) leave() { m.life.mu.RUnlock() }
 
 const mountPrefix = "mount/"
 
@@ -161,7 +183,8 @@ func (s *Server) newMount(e MountEntry) (*mount, error) {
 	default:
 		return nil, fmt.Errorf("unknown mount type %q", e.Type)
 	}
-	return &mount{entry: e, backend: b, table: newRouteTable(b.routes(), b.unauthenticatedPaths(), b.sudoPaths())}, nil
+	return &mount{entry: e, backend: b, life: &mountLife{},
+		table: newRouteTable(b.routes(), b.unauthenticatedPaths(), b.sudoPaths())}, nil
 }
 
 // lookupMount finds the mount serving a logical path by longest prefix.
@@ -270,6 +293,9 @@ func (s *Server) disableMount(path string) error {
 	}
 	delete(s.mounts, path)
 	s.mu.Unlock()
+	m.life.mu.Lock() // wait for the requests in flight on the mount
+	m.life.gone = true
+	m.life.mu.Unlock()
 	m.backend.close()
 	err := s.sys.Update(func(tx storage.Tx) error { return tx.Delete(mountPrefix + path) })
 	if err != nil {
