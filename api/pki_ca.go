@@ -99,30 +99,34 @@ func (b *pkiBackend) generateRoot(rotate bool) HandlerFunc {
 			"key_id":        res.KeyID,
 			"key_name":      res.KeyName,
 		}
-		if res.Key != nil {
-			if err := addPrivateKey(data, res.Key, format, in.PrivateKeyFormat); err != nil {
-				return nil, err
-			}
-			if format == ca.FormatPEMBundle {
-				native, err := ca.PrivateKeyPEM(res.Key)
-				if err != nil {
-					return nil, err
-				}
-				data["certificate"] = ca.PEMBundle(native, ca.CertPEM(res.Cert.Raw))
-			}
+		if err := addPrivateKey(data, res.Key, format, in.PrivateKeyFormat, "certificate", ca.CertPEM(res.Cert.Raw)); err != nil {
+			return nil, err
 		}
 		return &Response{Data: data, Warnings: res.Warnings}, nil
 	}
 }
 
-// addPrivateKey sets private_key and private_key_type (spec §5.8).
-func addPrivateKey(data map[string]any, key crypto.Signer, format, privateKeyFormat string) error {
+// addPrivateKey sets private_key and private_key_type (spec §5.8) when the
+// key was exported (key not nil). With format pem_bundle, the field holding
+// the new certificate or CSR (pemText) becomes the key's native PEM
+// followed by it.
+func addPrivateKey(data map[string]any, key crypto.Signer, format, privateKeyFormat, field, pemText string) error {
+	if key == nil {
+		return nil
+	}
 	enc, err := ca.EncodePrivateKey(key, format, privateKeyFormat)
 	if err != nil {
 		return err
 	}
 	data["private_key"] = enc
 	data["private_key_type"] = ca.KeyTypeOf(key.Public())
+	if format == ca.FormatPEMBundle {
+		native, err := ca.PrivateKeyPEM(key)
+		if err != nil {
+			return err
+		}
+		data[field] = ca.PEMBundle(native, pemText)
+	}
 	return nil
 }
 
@@ -142,17 +146,8 @@ func (b *pkiBackend) generateIntermediate(crossSign bool) HandlerFunc {
 		}
 		format, _ := ca.ParseFormat(in.Format)
 		data := map[string]any{"csr": ca.EncodeCSR(format, res.CSR.Raw), "key_id": res.KeyID}
-		if res.Key != nil {
-			if err := addPrivateKey(data, res.Key, format, in.PrivateKeyFormat); err != nil {
-				return nil, err
-			}
-			if format == ca.FormatPEMBundle {
-				native, err := ca.PrivateKeyPEM(res.Key)
-				if err != nil {
-					return nil, err
-				}
-				data["csr"] = ca.PEMBundle(native, ca.CSRPEM(res.CSR.Raw))
-			}
+		if err := addPrivateKey(data, res.Key, format, in.PrivateKeyFormat, "csr", ca.CSRPEM(res.CSR.Raw)); err != nil {
+			return nil, err
 		}
 		return &Response{Data: data, Warnings: res.Warnings}, nil
 	}
@@ -367,28 +362,37 @@ func (p *listPage) take(id string, taken int) bool {
 	return (p.After == "" || id > p.After) && (p.Limit <= 0 || taken < p.Limit)
 }
 
-func (b *pkiBackend) listIssuers(_ context.Context, req *Request) (*Response, error) {
+// listWithInfo answers a LIST with key_info (issuers, keys): the IDs after
+// "after", at most "limit" of them, each with its entry.
+func listWithInfo[T any](req *Request, list func() ([]T, error), entry func(T) (string, map[string]any)) (*Response, error) {
 	var page listPage
 	if err := req.Decode(&page); err != nil {
 		return nil, err
 	}
-	issuers, err := b.ca.ListIssuers()
+	items, err := list()
 	if err != nil {
 		return nil, err
 	}
 	keys := []string{}
 	info := map[string]any{}
-	for _, is := range issuers {
-		if !page.take(is.ID, len(keys)) {
+	for _, it := range items {
+		id, data := entry(it)
+		if !page.take(id, len(keys)) {
 			continue
 		}
-		keys = append(keys, is.ID)
-		info[is.ID] = map[string]any{
+		keys = append(keys, id)
+		info[id] = data
+	}
+	return &Response{Data: map[string]any{"keys": keys, "key_info": info}}, nil
+}
+
+func (b *pkiBackend) listIssuers(_ context.Context, req *Request) (*Response, error) {
+	return listWithInfo(req, b.ca.ListIssuers, func(is ca.IssuerSummary) (string, map[string]any) {
+		return is.ID, map[string]any{
 			"issuer_name": is.Name, "is_default": is.IsDefault,
 			"serial_number": is.SerialNumber, "key_id": is.KeyID,
 		}
-	}
-	return &Response{Data: map[string]any{"keys": keys, "key_info": info}}, nil
+	})
 }
 
 // issuerData renders an issuer as issuer/:ref answers it.
@@ -497,24 +501,9 @@ func (b *pkiBackend) revokeIssuer(ctx context.Context, req *Request) (*Response,
 }
 
 func (b *pkiBackend) listKeys(_ context.Context, req *Request) (*Response, error) {
-	var page listPage
-	if err := req.Decode(&page); err != nil {
-		return nil, err
-	}
-	list, err := b.ca.ListKeys()
-	if err != nil {
-		return nil, err
-	}
-	keys := []string{}
-	info := map[string]any{}
-	for _, k := range list {
-		if !page.take(k.ID, len(keys)) {
-			continue
-		}
-		keys = append(keys, k.ID)
-		info[k.ID] = map[string]any{"key_name": k.Name, "is_default": k.IsDefault}
-	}
-	return &Response{Data: map[string]any{"keys": keys, "key_info": info}}, nil
+	return listWithInfo(req, b.ca.ListKeys, func(k ca.KeyInfo) (string, map[string]any) {
+		return k.ID, map[string]any{"key_name": k.Name, "is_default": k.IsDefault}
+	})
 }
 
 func (b *pkiBackend) readKey(_ context.Context, req *Request) (*Response, error) {

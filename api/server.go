@@ -139,9 +139,6 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Tokens returns the token store (for the server command's root token).
-func (s *Server) Tokens() *token.Store { return s.tokens }
-
 // Close stops background work and the mounts' backends. In-flight HTTP
 // requests are the http.Server's to drain first.
 func (s *Server) Close() {

@@ -39,12 +39,6 @@ func (u URLs) Apply(tmpl *x509.Certificate) error {
 	return nil
 }
 
-// Empty reports whether none of the AIA, CRL or OCSP locations is set (the
-// condition of Vault's "hasn't configured any ... (AIA) fields" warning).
-func (u URLs) Empty() bool {
-	return len(u.IssuingCertificates) == 0 && len(u.CRLDistributionPoints) == 0 && len(u.OCSPServers) == 0
-}
-
 var oidFreshestCRL = asn1.ObjectIdentifier{2, 5, 29, 46}
 
 // freshestCRLExtension encodes CRLDistributionPoints syntax: a SEQUENCE of

@@ -203,7 +203,7 @@ func (a *Authority) SetIssuersConfig(ref string, followsLatest *bool) (IssuersCo
 	var c issuersConfig
 	var warnings []string
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
-		rec, err := resolveIssuerRef(tx, ref)
+		rec, err := issuerKind.resolve(tx, ref)
 		if err != nil {
 			return refErr(err, errs.Invalid, "Error resolving issuer reference: ")
 		}
@@ -242,7 +242,7 @@ func (a *Authority) SetDefaultKey(ref string) (string, error) {
 	}
 	var id string
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
-		rec, err := resolveKeyRef(tx, ref)
+		rec, err := keyKind.resolve(tx, ref)
 		if err != nil {
 			return refErr(err, errs.Invalid, "Error resolving issuer reference: ")
 		}

@@ -52,18 +52,7 @@ const warnNoAIAIntermediate = "This mount hasn't configured any authority inform
 // when none is set). No issuer is created until the signed certificate is
 // imported.
 func (a *Authority) GenerateIntermediate(ctx context.Context, mode string, req *IntermediateRequest) (*GeneratedCSR, error) {
-	mode, err := ParseMode(mode)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := ParseFormat(req.Format); err != nil {
-		return nil, err
-	}
-	keyType, keyBits, sigBits, err := req.keyParams(mode)
-	if err != nil {
-		return nil, err
-	}
-	issuerName, keyName, err := a.checkNewNames(req.IssuerName, req.KeyName)
+	p, err := a.checkGeneration(mode, req.Format, req.KeyFields, nil, req.IssuerName)
 	if err != nil {
 		return nil, err
 	}
@@ -72,17 +61,15 @@ func (a *Authority) GenerateIntermediate(ctx context.Context, mode string, req *
 		return nil, err
 	}
 	var key crypto.Signer
-	if mode == ModeExisting {
-		if key, err = a.existingKey(req.KeyRef); err != nil {
-			return nil, err
-		}
-		if sigBits, err = ValidateSignatureBits(KeyTypeOf(key.Public()), sigBits); err != nil {
-			return nil, err
-		}
-	} else if key, err = GenerateKey(a.cfg.Rand, keyType, keyBits); err != nil {
+	if p.mode == ModeExisting {
+		key, p.sigBits, err = a.existingKey(req.KeyRef, p.sigBits)
+	} else {
+		key, err = GenerateKey(a.cfg.Rand, p.keyType, p.keyBits)
+	}
+	if err != nil {
 		return nil, err
 	}
-	tmpl.SignatureAlgorithm = SignatureAlgorithm(key.Public(), sigBits, false)
+	tmpl.SignatureAlgorithm = SignatureAlgorithm(key.Public(), p.sigBits, false)
 	der, err := x509.CreateCertificateRequest(a.cfg.Rand, tmpl, key)
 	if err != nil {
 		return nil, fmt.Errorf("ca: create CSR: %w", err)
@@ -92,19 +79,19 @@ func (a *Authority) GenerateIntermediate(ctx context.Context, mode string, req *
 		return nil, fmt.Errorf("ca: parse created CSR: %w", err)
 	}
 	res := &GeneratedCSR{CSR: csr}
-	if mode == ModeExported {
+	if p.mode == ModeExported {
 		res.Key = key
 	}
 	err = a.cfg.Space.Update(func(tx storage.Tx) error {
-		if taken, err := issuerNameTaken(tx, issuerName, ""); err != nil || taken {
+		if taken, err := issuerKind.nameTaken(tx, p.issuerName, ""); err != nil || taken {
 			return orErr(err, errIssuerNameInUse)
 		}
-		rec, existed, err := a.storeKey(tx, key, keyName, issuerName)
+		rec, existed, err := a.storeKey(tx, key, p.keyName, p.issuerName)
 		if err != nil {
 			return err
 		}
-		if existed && issuerName != "" {
-			rec.PendingIssuerName = issuerName
+		if existed && p.issuerName != "" {
+			rec.PendingIssuerName = p.issuerName
 			if err := putKey(tx, rec); err != nil {
 				return err
 			}

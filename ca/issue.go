@@ -268,7 +268,7 @@ func (a *Authority) storeLeaf(ctx context.Context, l *Leaf) error {
 func (a *Authority) RoleIssuerWarnings(ref string) ([]string, error) {
 	var warnings []string
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
-		_, err := resolveIssuerRef(tx, ref)
+		_, err := issuerKind.resolve(tx, ref)
 		switch {
 		case err == nil:
 		case !isRefError(err):

@@ -92,7 +92,7 @@ func (a *Authority) ListIssuers() ([]IssuerSummary, error) {
 func (a *Authority) Issuer(ref string) (*IssuerInfo, error) {
 	var info *IssuerInfo
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
-		rec, err := resolveIssuerRef(tx, ref)
+		rec, err := issuerKind.resolve(tx, ref)
 		if err != nil {
 			return refErr(err, errs.VaultInternal, "")
 		}
@@ -163,7 +163,7 @@ func (a *Authority) UpdateIssuer(ctx context.Context, ref string, u IssuerUpdate
 	var info *IssuerInfo
 	var warnings []string
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
-		rec, err := resolveIssuerRef(tx, ref)
+		rec, err := issuerKind.resolve(tx, ref)
 		if err != nil {
 			return refErr(err, errs.VaultInternal, "")
 		}
@@ -196,7 +196,7 @@ func (a *Authority) UpdateIssuer(ctx context.Context, ref string, u IssuerUpdate
 func (u IssuerUpdate) validate() error {
 	if u.IssuerName != nil {
 		if n := strings.TrimSpace(*u.IssuerName); n != "" {
-			if err := validateIssuerName(n); err != nil {
+			if err := issuerKind.validateName(n); err != nil {
 				return err
 			}
 		}
@@ -246,7 +246,7 @@ func (a *Authority) applyIssuerUpdate(tx storage.Tx, rec *issuerRecord, u Issuer
 	}
 	if u.IssuerName != nil {
 		name := strings.TrimSpace(*u.IssuerName)
-		if taken, err := issuerNameTaken(tx, name, rec.ID); err != nil || taken {
+		if taken, err := issuerKind.nameTaken(tx, name, rec.ID); err != nil || taken {
 			return orErr(err, errIssuerNameInUse)
 		}
 		if name != rec.Name {
@@ -329,7 +329,7 @@ func (a *Authority) setManualChain(tx storage.Tx, rec *issuerRecord, refs []stri
 		if i == 0 && r == "self" {
 			r = rec.ID
 		}
-		target, err := resolveIssuerRef(tx, r)
+		target, err := issuerKind.resolve(tx, r)
 		if err != nil {
 			return refErr(err, errs.VaultInternal, "")
 		}
@@ -349,7 +349,7 @@ func (a *Authority) setManualChain(tx storage.Tx, rec *issuerRecord, refs []stri
 func (a *Authority) RemoveIssuer(ctx context.Context, ref string) (deleted bool, warnings []string, err error) {
 	err = a.cfg.Space.Update(func(tx storage.Tx) error {
 		deleted, warnings = false, nil
-		rec, err := resolveIssuerRef(tx, ref)
+		rec, err := issuerKind.resolve(tx, ref)
 		if isRefError(err) {
 			return nil
 		} else if err != nil {
@@ -429,7 +429,7 @@ func (a *Authority) RevokeIssuer(ctx context.Context, ref string) (*IssuerInfo, 
 	now := a.cfg.Clock.Now()
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
 		var err error
-		if rec, err = resolveIssuerRef(tx, ref); err != nil {
+		if rec, err = issuerKind.resolve(tx, ref); err != nil {
 			return refErr(err, errs.VaultInternal, "")
 		}
 		if already = rec.Revoked; already {

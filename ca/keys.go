@@ -60,7 +60,7 @@ func (a *Authority) ListKeys() ([]KeyInfo, error) {
 func (a *Authority) Key(ref string) (*KeyInfo, error) {
 	var info *KeyInfo
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
-		rec, err := resolveKeyRef(tx, ref)
+		rec, err := keyKind.resolve(tx, ref)
 		if err != nil {
 			return refErr(err, errs.VaultInternal, "")
 		}
@@ -78,11 +78,11 @@ func (a *Authority) RenameKey(ref, name string) (*KeyInfo, []string, error) {
 	}
 	var info *KeyInfo
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
-		rec, err := resolveKeyRef(tx, ref)
+		rec, err := keyKind.resolve(tx, ref)
 		if err != nil {
 			return refErr(err, errs.VaultInternal, "")
 		}
-		if taken, err := keyNameTaken(tx, name, rec.ID); err != nil || taken {
+		if taken, err := keyKind.nameTaken(tx, name, rec.ID); err != nil || taken {
 			return orErr(err, errKeyNameInUse)
 		}
 		if rec.Name != name {
@@ -111,7 +111,7 @@ func (a *Authority) RenameKey(ref, name string) (*KeyInfo, []string, error) {
 func (a *Authority) DeleteKey(ref string) (deleted bool, warnings []string, err error) {
 	err = a.cfg.Space.Update(func(tx storage.Tx) error {
 		deleted, warnings = false, nil
-		rec, err := resolveKeyRef(tx, ref)
+		rec, err := keyKind.resolve(tx, ref)
 		if isRefError(err) {
 			return nil
 		} else if err != nil {

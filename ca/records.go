@@ -32,7 +32,7 @@ func (a *Authority) storeKey(tx storage.Tx, key crypto.Signer, name, pendingIssu
 			return k, true, nil
 		}
 	}
-	if taken, err := keyNameTaken(tx, name, ""); err != nil {
+	if taken, err := keyKind.nameTaken(tx, name, ""); err != nil {
 		return nil, false, err
 	} else if taken {
 		return nil, false, errKeyNameInUse
@@ -193,7 +193,7 @@ func (a *Authority) linkKey(tx storage.Tx, rec *issuerRecord, pub crypto.PublicK
 		if k.PendingIssuerName == "" || rec.Name != "" {
 			return "", nil
 		}
-		taken, err := issuerNameTaken(tx, k.PendingIssuerName, rec.ID)
+		taken, err := issuerKind.nameTaken(tx, k.PendingIssuerName, rec.ID)
 		if err != nil {
 			return "", err
 		}

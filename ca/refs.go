@@ -31,82 +31,103 @@ type refError struct{ msg string }
 
 func (e *refError) Error() string { return e.msg }
 
-// resolveIssuerRef resolves an issuer reference within tx: "default" (any
-// case) is the configured default, a 36-character string that is an
-// existing ID is that ID, anything else is matched against names.
-func resolveIssuerRef(tx storage.Tx, ref string) (*issuerRecord, error) {
-	ref = NormalizeRef(ref)
-	if ref == DefaultRef {
-		cfg, err := getIssuersConfig(tx)
-		if err != nil {
-			return nil, err
-		}
-		if cfg.Default == "" {
-			return nil, &refError{"no default issuer currently configured"}
-		}
-		rec, err := getIssuer(tx, cfg.Default)
-		if err != nil {
-			return nil, err
-		}
-		if rec == nil {
-			return nil, &refError{"no default issuer currently configured"}
-		}
-		return rec, nil
-	}
-	if len(ref) == uuidLength {
-		rec, err := getIssuer(tx, ref)
-		if err != nil || rec != nil {
-			return rec, err
-		}
-	}
-	all, err := allIssuers(tx)
-	if err != nil {
-		return nil, err
-	}
-	for _, rec := range all {
-		if rec.Name != "" && rec.Name == ref {
-			return rec, nil
-		}
-	}
-	return nil, &refError{"unable to find PKI issuer for reference: " + ref}
+// recordKind is what issuers and keys differ in for the rules they share:
+// Vault resolves references to both, and checks the names of both, alike.
+type recordKind[R any] struct {
+	noun      string // "issuer" or "key", as Vault's messages say
+	get       func(storage.Tx, string) (*R, error)
+	all       func(storage.Tx) ([]*R, error)
+	defaultID func(storage.Tx) (string, error)
+	idName    func(*R) (id, name string)
 }
 
-// resolveKeyRef is resolveIssuerRef for keys.
-func resolveKeyRef(tx storage.Tx, ref string) (*keyRecord, error) {
+var (
+	issuerKind = recordKind[issuerRecord]{
+		noun: "issuer", get: getIssuer, all: allIssuers,
+		defaultID: func(tx storage.Tx) (string, error) { cfg, err := getIssuersConfig(tx); return cfg.Default, err },
+		idName:    func(r *issuerRecord) (string, string) { return r.ID, r.Name },
+	}
+	keyKind = recordKind[keyRecord]{
+		noun: "key", get: getKey, all: allKeys,
+		defaultID: func(tx storage.Tx) (string, error) { cfg, err := getKeysConfig(tx); return cfg.Default, err },
+		idName:    func(r *keyRecord) (string, string) { return r.ID, r.Name },
+	}
+)
+
+// resolve resolves a reference within tx: "default" (any case) is the
+// configured default, a 36-character string that is an existing ID is that
+// ID, anything else is matched against names.
+func (k recordKind[R]) resolve(tx storage.Tx, ref string) (*R, error) {
 	ref = NormalizeRef(ref)
 	if ref == DefaultRef {
-		cfg, err := getKeysConfig(tx)
+		id, err := k.defaultID(tx)
 		if err != nil {
 			return nil, err
 		}
-		if cfg.Default == "" {
-			return nil, &refError{"no default key currently configured"}
-		}
-		rec, err := getKey(tx, cfg.Default)
-		if err != nil {
-			return nil, err
+		var rec *R
+		if id != "" {
+			if rec, err = k.get(tx, id); err != nil {
+				return nil, err
+			}
 		}
 		if rec == nil {
-			return nil, &refError{"no default key currently configured"}
+			return nil, &refError{"no default " + k.noun + " currently configured"}
 		}
 		return rec, nil
 	}
 	if len(ref) == uuidLength {
-		rec, err := getKey(tx, ref)
+		rec, err := k.get(tx, ref)
 		if err != nil || rec != nil {
 			return rec, err
 		}
 	}
-	all, err := allKeys(tx)
+	rec, err := k.named(tx, ref, "")
+	if err != nil || rec != nil {
+		return rec, err
+	}
+	return nil, &refError{"unable to find PKI " + k.noun + " for reference: " + ref}
+}
+
+// named returns the record other than exceptID called name; nil when there
+// is none, or name is "".
+func (k recordKind[R]) named(tx storage.Tx, name, exceptID string) (*R, error) {
+	if name == "" {
+		return nil, nil
+	}
+	all, err := k.all(tx)
 	if err != nil {
 		return nil, err
 	}
 	for _, rec := range all {
-		if rec.Name != "" && rec.Name == ref {
+		if id, n := k.idName(rec); n == name && id != exceptID {
 			return rec, nil
 		}
 	}
-	return nil, &refError{"unable to find PKI key for reference: " + ref}
+	return nil, nil
+}
+
+// nameTaken reports whether a record other than exceptID has name.
+func (k recordKind[R]) nameTaken(tx storage.Tx, name, exceptID string) (bool, error) {
+	rec, err := k.named(tx, name, exceptID)
+	return rec != nil, err
+}
+
+// validateName checks a new name: not "default" (any case) and made of the
+// generic name characters. Uniqueness is checked in the transaction that
+// stores it.
+func (k recordKind[R]) validateName(name string) error {
+	if strings.EqualFold(name, DefaultRef) {
+		return errs.Invalidf("reserved keyword 'default' can not be used as %s name", k.noun)
+	}
+	if !nameRegexp.MatchString(name) {
+		return errs.Invalidf("%s name contained invalid characters", k.noun)
+	}
+	return nil
+}
+
+// resolveIssuerRef is issuerKind.resolve under the name signing.go calls.
+func resolveIssuerRef(tx storage.Tx, ref string) (*issuerRecord, error) {
+	return issuerKind.resolve(tx, ref)
 }
 
 // refErr gives an unresolved reference the kind the endpoint answers with,
@@ -124,65 +145,7 @@ func isRefError(err error) bool {
 	return ok
 }
 
-// validateIssuerName checks a new issuer name: not "default" (any case) and
-// made of the generic name characters. Uniqueness is checked in the
-// transaction that stores it.
-func validateIssuerName(name string) error {
-	if strings.EqualFold(name, DefaultRef) {
-		return errs.Invalidf("reserved keyword 'default' can not be used as issuer name")
-	}
-	if !nameRegexp.MatchString(name) {
-		return errs.Invalidf("issuer name contained invalid characters")
-	}
-	return nil
-}
-
-// validateKeyName is validateIssuerName for keys.
-func validateKeyName(name string) error {
-	if strings.EqualFold(name, DefaultRef) {
-		return errs.Invalidf("reserved keyword 'default' can not be used as key name")
-	}
-	if !nameRegexp.MatchString(name) {
-		return errs.Invalidf("key name contained invalid characters")
-	}
-	return nil
-}
-
 var (
 	errIssuerNameInUse = errs.New(errs.Invalid, "issuer name already in use")
 	errKeyNameInUse    = errs.New(errs.Invalid, "key name already in use")
 )
-
-// issuerNameTaken reports whether another issuer than exceptID has name.
-func issuerNameTaken(tx storage.Tx, name, exceptID string) (bool, error) {
-	if name == "" {
-		return false, nil
-	}
-	all, err := allIssuers(tx)
-	if err != nil {
-		return false, err
-	}
-	for _, rec := range all {
-		if rec.Name == name && rec.ID != exceptID {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// keyNameTaken reports whether another key than exceptID has name.
-func keyNameTaken(tx storage.Tx, name, exceptID string) (bool, error) {
-	if name == "" {
-		return false, nil
-	}
-	all, err := allKeys(tx)
-	if err != nil {
-		return false, err
-	}
-	for _, rec := range all {
-		if rec.Name == name && rec.ID != exceptID {
-			return true, nil
-		}
-	}
-	return false, nil
-}

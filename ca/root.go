@@ -55,30 +55,13 @@ const (
 // certificate store. It forces a CRL rebuild. rotate is root/rotate: an
 // unnamed issuer is named "next" when that name is free.
 func (a *Authority) GenerateRoot(ctx context.Context, mode string, rotate bool, req *RootRequest, ttls MountTTLs) (*GeneratedRoot, error) {
-	mode, err := ParseMode(mode)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := ParseFormat(req.Format); err != nil {
-		return nil, err
-	}
-	keyType, keyBits, sigBits, err := req.keyParams(mode)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMaxPathLength(req.MaxPathLength); err != nil {
-		return nil, err
-	}
-	issuerName, keyName, err := a.checkNewNames(req.IssuerName, req.KeyName)
+	p, err := a.checkGeneration(mode, req.Format, req.KeyFields, req.MaxPathLength, req.IssuerName)
 	if err != nil {
 		return nil, err
 	}
 	var key crypto.Signer
-	if mode == ModeExisting {
-		if key, err = a.existingKey(req.KeyRef); err != nil {
-			return nil, err
-		}
-		if sigBits, err = ValidateSignatureBits(KeyTypeOf(key.Public()), sigBits); err != nil {
+	if p.mode == ModeExisting {
+		if key, p.sigBits, err = a.existingKey(req.KeyRef, p.sigBits); err != nil {
 			return nil, err
 		}
 	}
@@ -94,11 +77,11 @@ func (a *Authority) GenerateRoot(ctx context.Context, mode string, rotate bool, 
 	// Vault computes the TTL (and its warning) before the AIA template check.
 	warnings = append(ttlWarnings, warnings...)
 	if key == nil {
-		if key, err = GenerateKey(a.cfg.Rand, keyType, keyBits); err != nil {
+		if key, err = GenerateKey(a.cfg.Rand, p.keyType, p.keyBits); err != nil {
 			return nil, err
 		}
 	}
-	tmpl.SignatureAlgorithm = SignatureAlgorithm(key.Public(), sigBits, req.UsePSS)
+	tmpl.SignatureAlgorithm = SignatureAlgorithm(key.Public(), p.sigBits, req.UsePSS)
 	if tmpl.SubjectKeyId, err = SubjectKeyID(key.Public()); err != nil {
 		return nil, err
 	}
@@ -106,11 +89,11 @@ func (a *Authority) GenerateRoot(ctx context.Context, mode string, rotate bool, 
 	if err != nil {
 		return nil, err
 	}
-	res, err := a.storeRoot(cert, key, issuerName, keyName, rotate)
+	res, err := a.storeRoot(cert, key, p.issuerName, p.keyName, rotate)
 	if err != nil {
 		return nil, err
 	}
-	if mode == ModeExported {
+	if p.mode == ModeExported {
 		res.Key = key
 	}
 	res.Warnings = nil
@@ -208,6 +191,38 @@ func (a *Authority) rootURLs() (URLs, []string, error) {
 	return URLs{}, []string{warnRootAIA}, nil
 }
 
+// generation is a root or intermediate generation request as checked before
+// any work is done.
+type generation struct {
+	mode                string // internal, exported or existing
+	keyType             string // of a new key
+	keyBits, sigBits    int
+	issuerName, keyName string // trimmed; "" for none
+}
+
+// checkGeneration checks what root and intermediate generation share, in
+// Vault's order: the :exported mode, the output format, the key parameters,
+// max_path_length (nil for an intermediate, which has none) and the new
+// names.
+func (a *Authority) checkGeneration(mode, format string, k KeyFields, maxPath *int, issuerName *string) (generation, error) {
+	var g generation
+	var err error
+	if g.mode, err = ParseMode(mode); err != nil {
+		return g, err
+	}
+	if _, err := ParseFormat(format); err != nil {
+		return g, err
+	}
+	if g.keyType, g.keyBits, g.sigBits, err = k.keyParams(g.mode); err != nil {
+		return g, err
+	}
+	if err := checkMaxPathLength(maxPath); err != nil {
+		return g, err
+	}
+	g.issuerName, g.keyName, err = a.checkNewNames(issuerName, k.KeyName)
+	return g, err
+}
+
 // checkNewNames validates the issuer_name and key_name of a generation
 // request and refuses names already taken (they are checked again when
 // stored). An empty name means none.
@@ -218,20 +233,20 @@ func (a *Authority) checkNewNames(issuerName *string, keyName string) (string, s
 	}
 	kn := strings.TrimSpace(keyName)
 	if in != "" {
-		if err := validateIssuerName(in); err != nil {
+		if err := issuerKind.validateName(in); err != nil {
 			return "", "", err
 		}
 	}
 	if kn != "" {
-		if err := validateKeyName(kn); err != nil {
+		if err := keyKind.validateName(kn); err != nil {
 			return "", "", err
 		}
 	}
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
-		if taken, err := issuerNameTaken(tx, in, ""); err != nil || taken {
+		if taken, err := issuerKind.nameTaken(tx, in, ""); err != nil || taken {
 			return orErr(err, errIssuerNameInUse)
 		}
-		if taken, err := keyNameTaken(tx, kn, ""); err != nil || taken {
+		if taken, err := keyKind.nameTaken(tx, kn, ""); err != nil || taken {
 			return orErr(err, errKeyNameInUse)
 		}
 		return nil
@@ -247,21 +262,25 @@ func orErr(err, otherwise error) error {
 }
 
 // existingKey loads the key of the existing mode (400 when unknown, as
-// Vault answers on generation paths).
-func (a *Authority) existingKey(ref string) (crypto.Signer, error) {
+// Vault answers on generation paths) and resolves signature_bits for it.
+func (a *Authority) existingKey(ref string, sigBits int) (crypto.Signer, int, error) {
 	if strings.TrimSpace(ref) == "" {
 		ref = DefaultRef
 	}
 	var key crypto.Signer
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
-		rec, err := resolveKeyRef(tx, ref)
+		rec, err := keyKind.resolve(tx, ref)
 		if err != nil {
 			return refErr(err, errs.Invalid, "failed to lookup public key from existing key: ")
 		}
 		key, err = a.signer(rec.PrivateKey)
 		return err
 	})
-	return key, err
+	if err != nil {
+		return nil, 0, err
+	}
+	sigBits, err = ValidateSignatureBits(KeyTypeOf(key.Public()), sigBits)
+	return key, sigBits, err
 }
 
 // storeRoot records a new root: its key (or the stored one), its issuer,
@@ -269,7 +288,7 @@ func (a *Authority) existingKey(ref string) (crypto.Signer, error) {
 func (a *Authority) storeRoot(cert *x509.Certificate, key crypto.Signer, issuerName, keyName string, rotate bool) (*GeneratedRoot, error) {
 	res := &GeneratedRoot{Cert: cert}
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
-		if taken, err := keyNameTaken(tx, keyName, ""); err != nil || taken {
+		if taken, err := keyKind.nameTaken(tx, keyName, ""); err != nil || taken {
 			return orErr(err, errKeyNameInUse)
 		}
 		krec, _, err := a.storeKey(tx, key, keyName, "")
@@ -278,7 +297,7 @@ func (a *Authority) storeRoot(cert *x509.Certificate, key crypto.Signer, issuerN
 		}
 		name := issuerName
 		if name == "" && rotate {
-			if taken, err := issuerNameTaken(tx, "next", ""); err != nil {
+			if taken, err := issuerKind.nameTaken(tx, "next", ""); err != nil {
 				return err
 			} else if !taken {
 				name = "next"

@@ -288,8 +288,19 @@ func writeRecord(tx storage.Tx, c *candidate, rec *record, wal bool) (*record, e
 // and of disabled CRLs. It shares the group commit with issuance.
 func (m *Manager) revokeRecordOnly(c *candidate, now time.Time, wal bool) (*RevokeResult, error) {
 	rec := c.record(now)
+	if prior, err := m.storeRecord(m.space.Commit, c, rec, wal); err != nil || prior != nil {
+		return prior, err
+	}
+	return &RevokeResult{Time: rec.RevocationTimeUTC}, nil
+}
+
+// storeRecord writes the revocation (writeRecord) in a transaction of its
+// own, run by commit (m.space.Update, or the group commit m.space.Commit),
+// and counts the change. prior is the answer when a concurrent revoke got
+// there first.
+func (m *Manager) storeRecord(commit func(func(storage.Tx) error) error, c *candidate, rec *record, wal bool) (prior *RevokeResult, err error) {
 	var existing *record
-	err := m.space.Commit(func(tx storage.Tx) error {
+	err = commit(func(tx storage.Tx) error {
 		var err error
 		existing, err = writeRecord(tx, c, rec, wal)
 		return err
@@ -304,7 +315,7 @@ func (m *Manager) revokeRecordOnly(c *candidate, now time.Time, wal bool) (*Revo
 	if wal {
 		m.walVersion.Add(1)
 	}
-	return &RevokeResult{Time: rec.RevocationTimeUTC}, nil
+	return nil, nil
 }
 
 // revokeAndBuild is revoke with auto_rebuild=false: every CRL of the mount
@@ -453,19 +464,9 @@ func (m *Manager) signAll(s *snapshot, caches map[*class]*classCache, cfg CRLCon
 // recordThenFail stores a revocation whose CRL rebuild failed, and returns
 // the failure worded as Vault's revoke handler words it.
 func (m *Manager) recordThenFail(c *candidate, rec *record, buildErr error) (*RevokeResult, error) {
-	var existing *record
-	err := m.space.Update(func(tx storage.Tx) error {
-		var err error
-		existing, err = writeRecord(tx, c, rec, false)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("crl: store revocation: %w", err)
+	if prior, err := m.storeRecord(m.space.Update, c, rec, false); err != nil || prior != nil {
+		return prior, err
 	}
-	if existing != nil {
-		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
-	}
-	m.version.Add(1)
 	return nil, rebuildError(buildErr)
 }
 
@@ -473,19 +474,9 @@ func (m *Manager) recordThenFail(c *candidate, rec *record, buildErr error) (*Re
 // path taken when some CRL was never built yet.
 func (m *Manager) revokeThenRebuild(c *candidate, now time.Time) (*RevokeResult, error) {
 	rec := c.record(now)
-	var existing *record
-	err := m.space.Update(func(tx storage.Tx) error {
-		var err error
-		existing, err = writeRecord(tx, c, rec, false)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("crl: store revocation: %w", err)
+	if prior, err := m.storeRecord(m.space.Update, c, rec, false); err != nil || prior != nil {
+		return prior, err
 	}
-	if existing != nil {
-		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
-	}
-	m.version.Add(1)
 	ws, err := m.rebuildLocked(false)
 	if err != nil {
 		return nil, rebuildError(err)

@@ -59,22 +59,6 @@ func Decode(raw map[string]any, dst any) (unknown []string, err error) {
 	return unknown, nil
 }
 
-// Names returns the field names (json tags) of the struct type of v: the
-// request schema, used to tell known keys from unknown ones.
-func Names(v any) []string {
-	t := reflect.TypeOf(v)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		if name, ok := fieldName(t.Field(i)); ok {
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
 func fieldName(f reflect.StructField) (string, bool) {
 	if !f.IsExported() {
 		return "", false

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"pkid/errs"
 	"pkid/field"
@@ -21,70 +20,17 @@ type Request struct {
 	Name    string `json:"name"`
 	Backend string `json:"backend"`
 
-	IssuerRef string        `json:"issuer_ref"`
-	TTL       time.Duration `json:"ttl"`
-	MaxTTL    time.Duration `json:"max_ttl"`
+	Settings
 
-	AllowLocalhost            bool     `json:"allow_localhost"`
-	AllowedDomains            []string `json:"allowed_domains"`
-	AllowedDomainsTemplate    bool     `json:"allowed_domains_template"`
-	AllowBareDomains          bool     `json:"allow_bare_domains"`
-	AllowSubdomains           bool     `json:"allow_subdomains"`
-	AllowGlobDomains          bool     `json:"allow_glob_domains"`
-	AllowWildcardCertificates bool     `json:"allow_wildcard_certificates"`
-	AllowAnyName              bool     `json:"allow_any_name"`
-	EnforceHostnames          bool     `json:"enforce_hostnames"`
-
-	AllowIPSANs            bool     `json:"allow_ip_sans"`
-	AllowedURISANs         []string `json:"allowed_uri_sans"`
-	AllowedURISANsTemplate bool     `json:"allowed_uri_sans_template"`
-	AllowedOtherSANs       []string `json:"allowed_other_sans"`
-	AllowedSerialNumbers   []string `json:"allowed_serial_numbers"`
-	AllowedUserIDs         []string `json:"allowed_user_ids"`
-
-	ServerFlag          bool     `json:"server_flag"`
-	ClientFlag          bool     `json:"client_flag"`
-	CodeSigningFlag     bool     `json:"code_signing_flag"`
-	EmailProtectionFlag bool     `json:"email_protection_flag"`
-	KeyUsage            []string `json:"key_usage"`
-	ExtKeyUsage         []string `json:"ext_key_usage"`
-	ExtKeyUsageOIDs     []string `json:"ext_key_usage_oids"`
-
-	UseCSRCommonName bool `json:"use_csr_common_name"`
-	UseCSRSANs       bool `json:"use_csr_sans"`
-
-	OU            []string `json:"ou"`
-	Organization  []string `json:"organization"`
-	Country       []string `json:"country"`
-	Locality      []string `json:"locality"`
-	Province      []string `json:"province"`
-	StreetAddress []string `json:"street_address"`
-	PostalCode    []string `json:"postal_code"`
-
-	KeyType       string `json:"key_type"`
-	KeyBits       int    `json:"key_bits"`
-	SignatureBits int    `json:"signature_bits"`
-	UsePSS        bool   `json:"use_pss"`
-
-	GenerateLease   bool `json:"generate_lease"`
-	NoStore         bool `json:"no_store"`
-	NoStoreMetadata bool `json:"no_store_metadata"`
-
-	RequireCN     bool     `json:"require_cn"`
-	CNValidations []string `json:"cn_validations"`
 	// PolicyIdentifiers is a comma list of OIDs, or one string holding a
 	// JSON array of {"oid","cps","notice"} objects (Vault accepts both).
-	PolicyIdentifiers             any           `json:"policy_identifiers"`
-	BasicConstraintsValidForNonCA bool          `json:"basic_constraints_valid_for_non_ca"`
-	NotBeforeDuration             time.Duration `json:"not_before_duration"`
-	NotAfter                      string        `json:"not_after"`
-	SerialNumberSource            string        `json:"serial_number_source"`
+	PolicyIdentifiers any `json:"policy_identifiers"`
 }
 
 // DefaultRequest is a role write that sends nothing: every field at Vault's
 // schema default (path_roles.go).
 func DefaultRequest() Request {
-	return Request{
+	return Request{Settings: Settings{
 		IssuerRef:                 defaultIssuerRef,
 		AllowLocalhost:            true,
 		AllowWildcardCertificates: true,
@@ -100,7 +46,7 @@ func DefaultRequest() Request {
 		CNValidations:             []string{"email", "hostname"},
 		NotBeforeDuration:         defaultNotBeforeDuration,
 		SerialNumberSource:        defaultSerialSource,
-	}
+	}}
 }
 
 // Warnings Vault adds to role writes (path_roles.go).
@@ -143,32 +89,11 @@ func New(name string, req *Request) (*Role, []string, error) {
 }
 
 func fromRequest(name string, q *Request, policies []string) *Role {
-	issuer := q.IssuerRef
-	if issuer == "" {
-		issuer = defaultIssuerRef
+	r := &Role{Name: name, Settings: q.Settings, PolicyIdentifiers: policies}
+	if r.IssuerRef == "" {
+		r.IssuerRef = defaultIssuerRef
 	}
-	return &Role{
-		Name: name, IssuerRef: issuer, TTL: q.TTL, MaxTTL: q.MaxTTL,
-		AllowLocalhost: q.AllowLocalhost, AllowedDomains: q.AllowedDomains,
-		AllowedDomainsTemplate: q.AllowedDomainsTemplate, AllowBareDomains: q.AllowBareDomains,
-		AllowSubdomains: q.AllowSubdomains, AllowGlobDomains: q.AllowGlobDomains,
-		AllowWildcardCertificates: q.AllowWildcardCertificates, AllowAnyName: q.AllowAnyName,
-		EnforceHostnames: q.EnforceHostnames, AllowIPSANs: q.AllowIPSANs,
-		AllowedURISANs: q.AllowedURISANs, AllowedURISANsTemplate: q.AllowedURISANsTemplate,
-		AllowedOtherSANs: q.AllowedOtherSANs, AllowedSerialNumbers: q.AllowedSerialNumbers,
-		AllowedUserIDs: q.AllowedUserIDs, ServerFlag: q.ServerFlag, ClientFlag: q.ClientFlag,
-		CodeSigningFlag: q.CodeSigningFlag, EmailProtectionFlag: q.EmailProtectionFlag,
-		KeyUsage: q.KeyUsage, ExtKeyUsage: q.ExtKeyUsage, ExtKeyUsageOIDs: q.ExtKeyUsageOIDs,
-		UseCSRCommonName: q.UseCSRCommonName, UseCSRSANs: q.UseCSRSANs,
-		OU: q.OU, Organization: q.Organization, Country: q.Country, Locality: q.Locality,
-		Province: q.Province, StreetAddress: q.StreetAddress, PostalCode: q.PostalCode,
-		KeyType: q.KeyType, KeyBits: q.KeyBits, SignatureBits: q.SignatureBits, UsePSS: q.UsePSS,
-		GenerateLease: q.GenerateLease, NoStore: q.NoStore, NoStoreMetadata: q.NoStoreMetadata,
-		RequireCN: q.RequireCN, CNValidations: q.CNValidations, PolicyIdentifiers: policies,
-		BasicConstraintsValidForNonCA: q.BasicConstraintsValidForNonCA,
-		NotBeforeDuration:             q.NotBeforeDuration, NotAfter: q.NotAfter,
-		SerialNumberSource: q.SerialNumberSource,
-	}
+	return r
 }
 
 // Patch returns the role a PATCH (RFC 7396 merge patch) of r makes: the

@@ -17,6 +17,23 @@ type Role struct {
 	// Name is the role's name (the path segment); not part of the record.
 	Name string `json:"-"`
 
+	Settings
+
+	// AllowTokenDisplayName is a read-only legacy field: no request sets it,
+	// but it is still returned and still honoured.
+	AllowTokenDisplayName bool `json:"allow_token_displayname"`
+	// PolicyIdentifiers holds plain OIDs or JSON {"oid","cps","notice"}
+	// objects, one per entry, as Vault stores them.
+	PolicyIdentifiers []string `json:"policy_identifiers"`
+
+	// verbatim marks the synthetic role of sign-verbatim, whose
+	// certificates copy the CSR's subject and extensions.
+	verbatim bool
+}
+
+// Settings are the role fields a write sends and the role keeps as they
+// were sent (Request and Role share them, so a field is declared once).
+type Settings struct {
 	// IssuerRef is resolved at use time: "default", an issuer ID or name.
 	IssuerRef string `json:"issuer_ref"`
 
@@ -36,9 +53,6 @@ type Role struct {
 	AllowWildcardCertificates bool     `json:"allow_wildcard_certificates"`
 	AllowAnyName              bool     `json:"allow_any_name"`
 	EnforceHostnames          bool     `json:"enforce_hostnames"`
-	// AllowTokenDisplayName is a read-only legacy field: no request sets it,
-	// but it is still returned and still honoured.
-	AllowTokenDisplayName bool `json:"allow_token_displayname"`
 
 	AllowIPSANs            bool     `json:"allow_ip_sans"`
 	AllowedURISANs         []string `json:"allowed_uri_sans"`
@@ -80,10 +94,7 @@ type Role struct {
 
 	RequireCN bool `json:"require_cn"`
 	// CNValidations is "email" and/or "hostname", or the single "disabled".
-	CNValidations []string `json:"cn_validations"`
-	// PolicyIdentifiers holds plain OIDs or JSON {"oid","cps","notice"}
-	// objects, one per entry, as Vault stores them.
-	PolicyIdentifiers             []string `json:"policy_identifiers"`
+	CNValidations                 []string `json:"cn_validations"`
 	BasicConstraintsValidForNonCA bool     `json:"basic_constraints_valid_for_non_ca"`
 	// NotBeforeDuration backdates NotBefore. Vault backdates 30s when it is
 	// zero (certutil only overrides its 30s default with a positive value).
@@ -92,10 +103,6 @@ type Role struct {
 	NotAfter string `json:"not_after"`
 	// SerialNumberSource is Vault's json-csr (request, else CSR) or json.
 	SerialNumberSource string `json:"serial_number_source"`
-
-	// verbatim marks the synthetic role of sign-verbatim, whose
-	// certificates copy the CSR's subject and extensions.
-	verbatim bool
 }
 
 // Defaults Vault's role schema gives omitted fields (path_roles.go).

@@ -25,7 +25,7 @@ func DefaultVerbatimParams() VerbatimParams {
 // not_before_duration and basic_constraints_valid_for_non_ca (unless sent)
 // are taken.
 func VerbatimRole(params *VerbatimParams, base *Role) *Role {
-	r := &Role{
+	r := &Role{Settings: Settings{
 		AllowLocalhost: true, AllowAnyName: true, AllowIPSANs: true,
 		AllowWildcardCertificates: true, KeyType: "any",
 		UseCSRCommonName: true, UseCSRSANs: true,
@@ -38,8 +38,7 @@ func VerbatimRole(params *VerbatimParams, base *Role) *Role {
 		SignatureBits:   params.SignatureBits,
 		UsePSS:          params.UsePSS,
 		IssuerRef:       defaultIssuerRef,
-		verbatim:        true,
-	}
+	}, verbatim: true}
 	if params.BasicConstraintsValidForNonCA != nil {
 		r.BasicConstraintsValidForNonCA = *params.BasicConstraintsValidForNonCA
 	}

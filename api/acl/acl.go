@@ -425,22 +425,6 @@ func globMatch(pattern, s string) bool {
 	return pattern == s
 }
 
-// Patterns lists the rule patterns of the ACL with their capabilities, for
-// debugging and for sys/internal/ui/resultant-acl style answers.
-func (a *ACL) Patterns() map[string][]string {
-	out := map[string][]string{}
-	for p, perm := range a.exact {
-		out[p] = perm.caps.Names()
-	}
-	for p, perm := range a.prefix {
-		out[p+"*"] = perm.caps.Names()
-	}
-	for p, perm := range a.segments {
-		out[p] = perm.caps.Names()
-	}
-	return out
-}
-
 // AnyAccessUnder reports whether some non-deny capability is granted on
 // mount or below it: sys/internal/ui/mounts uses it so a token only learns
 // of mounts it may use.

@@ -1,7 +1,7 @@
 // Package authmethod holds what pkid's auth methods (approle, kubernetes)
 // share: the token parameters every role carries (Vault's
-// sdk/helper/tokenutil) and the result of a login, which the token store
-// turns into a token.
+// sdk/helper/tokenutil), where roles are stored, and the result of a login,
+// which the token store turns into a token.
 //
 // The methods themselves live in the subpackages; they know storage and
 // their own rules, not HTTP.

@@ -146,7 +146,7 @@ func (c *cli) group(name string, args []string, subs map[string]func([]string) i
 	for n := range subs {
 		names = append(names, n)
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	c.errorf("Usage: pkid %s <subcommand> [options] [args]\n\nSubcommands: %s", name, strings.Join(names, ", "))
 	return 1
 }
@@ -235,6 +235,33 @@ func trailingFlags(args []string) []string {
 		}
 	}
 	return flags
+}
+
+// start begins a command that has nothing to check between its arguments
+// and the server: it parses args, checks the positional argument count and
+// builds the API client, reporting any failure; ok false means the caller
+// returns code.
+func (c *cli) start(f *commandFlags, args []string, min, max int) (client *api.Client, code int, ok bool) {
+	if code, ok := f.parse(args, false); !ok {
+		return nil, code, false
+	}
+	if !c.nargs(f.Args(), min, max) {
+		return nil, 1, false
+	}
+	if client, ok = c.connect(f); !ok {
+		return nil, 2, false
+	}
+	return client, 0, true
+}
+
+// connect is client for commands: it reports the failure itself.
+func (c *cli) connect(f *commandFlags) (*api.Client, bool) {
+	client, err := c.client(f)
+	if err != nil {
+		c.errorf("%s", err)
+		return nil, false
+	}
+	return client, true
 }
 
 // nargs checks the positional argument count with vault's messages.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/vault/api"
@@ -28,9 +29,8 @@ func (c *cli) read(args []string) int {
 		c.errorf("Failed to parse K=V data: %s", err)
 		return 1
 	}
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
+	client, ok := c.connect(f)
+	if !ok {
 		return 2
 	}
 	if f.format == "raw" {
@@ -45,10 +45,7 @@ func (c *cli) read(args []string) int {
 		c.errorf("No value found at %s", path)
 		return 2
 	}
-	if f.field != "" {
-		return c.printField(secret, f.field, f.format)
-	}
-	return c.printSecret(secret, f.format)
+	return c.printResult(f, secret)
 }
 
 // readRaw prints a raw body (ca/pem, crl/pem, cert/<serial>/raw/pem) as it
@@ -110,9 +107,8 @@ func (c *cli) writeLike(name string, args []string, send writeFunc) int {
 		c.errorf("Failed to parse K=V data: %s", err)
 		return 1
 	}
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
+	client, ok := c.connect(f)
+	if !ok {
 		return 2
 	}
 	secret, err := send(client, path, data)
@@ -129,26 +125,16 @@ func (c *cli) writeLike(name string, args []string, send writeFunc) int {
 		}
 		return 0
 	}
-	if f.field != "" {
-		return c.printField(secret, f.field, f.format)
-	}
-	return c.printSecret(secret, f.format)
+	return c.printResult(f, secret)
 }
 
 func (c *cli) list(args []string) int {
 	f := c.flags("list", formatOnly)
-	if code, ok := f.parse(args, false); !ok {
+	client, code, ok := c.start(f, args, 1, 1)
+	if !ok {
 		return code
 	}
-	if !c.nargs(f.Args(), 1, 1) {
-		return 1
-	}
 	path := sanitizePath(f.Arg(0))
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
 	secret, err := client.Logical().List(path)
 	if err != nil {
 		c.errorf("Error listing %s: %s", path, err)
@@ -194,7 +180,7 @@ func listKeys(secret *api.Secret) ([]string, bool) {
 }
 
 func listRows(keys []string) [][]string {
-	sortStrings(keys)
+	slices.Sort(keys)
 	rows := [][]string{{"Keys"}}
 	for _, k := range keys {
 		rows = append(rows, []string{k})
@@ -216,9 +202,8 @@ func (c *cli) delete(args []string) int {
 		c.errorf("Failed to parse string list data: %s", err)
 		return 1
 	}
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
+	client, ok := c.connect(f)
+	if !ok {
 		return 2
 	}
 	secret, err := client.Logical().DeleteWithData(path, query)
@@ -232,10 +217,7 @@ func (c *cli) delete(args []string) int {
 		}
 		return 0
 	}
-	if f.field != "" {
-		return c.printField(secret, f.field, f.format)
-	}
-	return c.printSecret(secret, f.format)
+	return c.printResult(f, secret)
 }
 
 // kvData builds a request body from vault-style arguments:

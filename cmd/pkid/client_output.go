@@ -66,6 +66,15 @@ func secretRows(s *api.Secret) [][]string {
 	return rows
 }
 
+// printResult prints a command's answer: the -field asked for, else the
+// whole secret.
+func (c *cli) printResult(f *commandFlags, secret *api.Secret) int {
+	if f.field != "" {
+		return c.printField(secret, f.field, f.format)
+	}
+	return c.printSecret(secret, f.format)
+}
+
 // printWarnings writes the server's warnings to stderr, as vault does, so
 // that they never mix into piped output.
 func (c *cli) printWarnings(secret *api.Secret) {
@@ -295,5 +304,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
-
-func sortStrings(s []string) { slices.Sort(s) }

@@ -70,19 +70,12 @@ func (c *cli) secretsEnable(args []string) int {
 	m.register(f)
 	var forceNoCache bool
 	f.BoolVar(&forceNoCache, "force-no-cache", false, "disable caching")
-	if code, ok := f.parse(args, false); !ok {
+	client, code, ok := c.start(f, args, 1, 1)
+	if !ok {
 		return code
-	}
-	if !c.nargs(f.Args(), 1, 1) {
-		return 1
 	}
 	typ := strings.TrimSpace(f.Arg(0))
 	path := m.mountPath(typ)
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
 	if err := client.Sys().Mount(path, m.input(typ, forceNoCache)); err != nil {
 		c.errorf("Error enabling: %s", err)
 		return 2
@@ -111,18 +104,11 @@ func (c *cli) auditDisable(args []string) int {
 
 func (c *cli) disable(name string, args []string, do func(*api.Client, string) error, errFormat, okFormat string) int {
 	f := c.flags(name, noOutput)
-	if code, ok := f.parse(args, false); !ok {
+	client, code, ok := c.start(f, args, 1, 1)
+	if !ok {
 		return code
 	}
-	if !c.nargs(f.Args(), 1, 1) {
-		return 1
-	}
 	path := mountPath(f.Arg(0))
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
 	if err := do(client, path); err != nil {
 		c.errorf(errFormat, path, err)
 		return 2
@@ -131,34 +117,35 @@ func (c *cli) disable(name string, args []string, do func(*api.Client, string) e
 	return 0
 }
 
-func (c *cli) secretsList(args []string) int {
-	f := c.flags("secrets list", formatOnly)
-	if code, ok := f.parse(args, false); !ok {
+// listCommand runs a `<group> list` command: no arguments, one call, then
+// the answer as JSON (as the API returned it) or as show prints it.
+func listCommand[T any](c *cli, name string, args []string, fetch func(*api.Sys) (T, error), what string, show func(T) int) int {
+	f := c.flags(name, formatOnly)
+	client, code, ok := c.start(f, args, 0, 0)
+	if !ok {
 		return code
 	}
-	if !c.nargs(f.Args(), 0, 0) {
-		return 1
-	}
-	client, err := c.client(f)
+	v, err := fetch(client.Sys())
 	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
-	mounts, err := client.Sys().ListMounts()
-	if err != nil {
-		c.errorf("Error listing secrets engines: %s", err)
+		c.errorf("Error listing %s: %s", what, err)
 		return 2
 	}
 	if f.format == "json" {
-		return c.printJSON(mounts)
+		return c.printJSON(v)
 	}
-	rows := [][]string{{"Path", "Type", "Accessor", "Description"}}
-	for _, p := range sortedKeys(mounts) {
-		m := mounts[p]
-		rows = append(rows, []string{p, m.Type, m.Accessor, m.Description})
-	}
-	c.outf("%s", table(rows))
-	return 0
+	return show(v)
+}
+
+func (c *cli) secretsList(args []string) int {
+	return listCommand(c, "secrets list", args, (*api.Sys).ListMounts, "secrets engines", func(mounts map[string]*api.MountOutput) int {
+		rows := [][]string{{"Path", "Type", "Accessor", "Description"}}
+		for _, p := range sortedKeys(mounts) {
+			m := mounts[p]
+			rows = append(rows, []string{p, m.Type, m.Accessor, m.Description})
+		}
+		c.outf("%s", table(rows))
+		return 0
+	})
 }
 
 func (c *cli) secretsTune(args []string) int {
@@ -170,11 +157,9 @@ func (c *cli) secretsTune(args []string) int {
 	f.Var(durationFlag{&maxTTL}, "max-lease-ttl", `maximum lease TTL ("system" resets it)`)
 	f.StringVar(&description, "description", "", "new description")
 	f.Var(mapFlag{&options}, "options", "mount option key=value (repeatable)")
-	if code, ok := f.parse(args, false); !ok {
+	client, code, ok := c.start(f, args, 1, 1)
+	if !ok {
 		return code
-	}
-	if !c.nargs(f.Args(), 1, 1) {
-		return 1
 	}
 	path := mountPath(f.Arg(0))
 	// The body is what vault's tune sends: options, both TTLs ("" when not
@@ -185,11 +170,6 @@ func (c *cli) secretsTune(args []string) int {
 			in.Description = &description
 		}
 	})
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
 	if err := client.Sys().TuneMount(path, in); err != nil {
 		c.errorf("Error tuning secrets engine %s: %s", path, err)
 		return 2
@@ -202,19 +182,12 @@ func (c *cli) authEnable(args []string) int {
 	f := c.flags("auth enable", noOutput)
 	var m mountFlags
 	m.register(f)
-	if code, ok := f.parse(args, false); !ok {
+	client, code, ok := c.start(f, args, 1, 1)
+	if !ok {
 		return code
-	}
-	if !c.nargs(f.Args(), 1, 1) {
-		return 1
 	}
 	typ := strings.TrimSpace(f.Arg(0))
 	path := m.mountPath(typ)
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
 	if err := client.Sys().EnableAuthWithOptions(path, m.input(typ, false)); err != nil {
 		c.errorf("Error enabling %s auth: %s", typ, err)
 		return 2
@@ -224,33 +197,15 @@ func (c *cli) authEnable(args []string) int {
 }
 
 func (c *cli) authList(args []string) int {
-	f := c.flags("auth list", formatOnly)
-	if code, ok := f.parse(args, false); !ok {
-		return code
-	}
-	if !c.nargs(f.Args(), 0, 0) {
-		return 1
-	}
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
-	auths, err := client.Sys().ListAuth()
-	if err != nil {
-		c.errorf("Error listing enabled authentications: %s", err)
-		return 2
-	}
-	if f.format == "json" {
-		return c.printJSON(auths)
-	}
-	rows := [][]string{{"Path", "Type", "Accessor", "Description", "Version"}}
-	for _, p := range sortedKeys(auths) {
-		m := auths[p]
-		rows = append(rows, []string{p, m.Type, m.Accessor, m.Description, m.PluginVersion})
-	}
-	c.outf("%s", table(rows))
-	return 0
+	return listCommand(c, "auth list", args, (*api.Sys).ListAuth, "enabled authentications", func(auths map[string]*api.AuthMount) int {
+		rows := [][]string{{"Path", "Type", "Accessor", "Description", "Version"}}
+		for _, p := range sortedKeys(auths) {
+			m := auths[p]
+			rows = append(rows, []string{p, m.Type, m.Accessor, m.Description, m.PluginVersion})
+		}
+		c.outf("%s", table(rows))
+		return 0
+	})
 }
 
 func (c *cli) auditEnable(args []string) int {
@@ -274,9 +229,8 @@ func (c *cli) auditEnable(args []string) int {
 		c.errorf("Failed to parse K=V data: %s", err)
 		return 1
 	}
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
+	client, ok := c.connect(f)
+	if !ok {
 		return 2
 	}
 	err = client.Sys().EnableAuditWithOptions(path, &api.EnableAuditOptions{
@@ -308,37 +262,19 @@ func kvStrings(stdin io.Reader, args []string) (map[string]string, error) {
 }
 
 func (c *cli) auditList(args []string) int {
-	f := c.flags("audit list", formatOnly)
-	if code, ok := f.parse(args, false); !ok {
-		return code
-	}
-	if !c.nargs(f.Args(), 0, 0) {
-		return 1
-	}
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
-	audits, err := client.Sys().ListAudit()
-	if err != nil {
-		c.errorf("Error listing audits: %s", err)
-		return 2
-	}
-	if f.format == "json" {
-		return c.printJSON(audits)
-	}
-	if len(audits) == 0 {
-		c.outf("No audit devices are enabled.")
-		return 2
-	}
-	rows := [][]string{{"Path", "Type", "Description"}}
-	for _, p := range sortedKeys(audits) {
-		a := audits[p]
-		rows = append(rows, []string{a.Path, a.Type, a.Description})
-	}
-	c.outf("%s", table(rows))
-	return 0
+	return listCommand(c, "audit list", args, (*api.Sys).ListAudit, "audits", func(audits map[string]*api.Audit) int {
+		if len(audits) == 0 {
+			c.outf("No audit devices are enabled.")
+			return 2
+		}
+		rows := [][]string{{"Path", "Type", "Description"}}
+		for _, p := range sortedKeys(audits) {
+			a := audits[p]
+			rows = append(rows, []string{a.Path, a.Type, a.Description})
+		}
+		c.outf("%s", table(rows))
+		return 0
+	})
 }
 
 func (c *cli) policyWrite(args []string) int {
@@ -357,9 +293,8 @@ func (c *cli) policyWrite(args []string) int {
 		c.errorf("%s", err)
 		return 2
 	}
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
+	client, ok := c.connect(f)
+	if !ok {
 		return 2
 	}
 	if err := client.Sys().PutPolicy(formatted, rules); err != nil {
@@ -392,18 +327,11 @@ func (c *cli) readPolicy(path string) (string, error) {
 
 func (c *cli) policyRead(args []string) int {
 	f := c.flags("policy read", formatOnly)
-	if code, ok := f.parse(args, false); !ok {
+	client, code, ok := c.start(f, args, 1, 1)
+	if !ok {
 		return code
 	}
-	if !c.nargs(f.Args(), 1, 1) {
-		return 1
-	}
 	name := strings.ToLower(strings.TrimSpace(f.Arg(0)))
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
 	rules, err := client.Sys().GetPolicy(name)
 	if err != nil {
 		c.errorf("Error reading policy named %s: %s", name, err)
@@ -422,18 +350,11 @@ func (c *cli) policyRead(args []string) int {
 
 func (c *cli) policyDelete(args []string) int {
 	f := c.flags("policy delete", noOutput)
-	if code, ok := f.parse(args, false); !ok {
+	client, code, ok := c.start(f, args, 1, 1)
+	if !ok {
 		return code
 	}
-	if !c.nargs(f.Args(), 1, 1) {
-		return 1
-	}
 	name := strings.ToLower(strings.TrimSpace(f.Arg(0)))
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
 	if err := client.Sys().DeletePolicy(name); err != nil {
 		c.errorf("Error deleting %s: %s", name, err)
 		return 2
@@ -443,30 +364,12 @@ func (c *cli) policyDelete(args []string) int {
 }
 
 func (c *cli) policyList(args []string) int {
-	f := c.flags("policy list", formatOnly)
-	if code, ok := f.parse(args, false); !ok {
-		return code
-	}
-	if !c.nargs(f.Args(), 0, 0) {
-		return 1
-	}
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
-	policies, err := client.Sys().ListPolicies()
-	if err != nil {
-		c.errorf("Error listing policies: %s", err)
-		return 2
-	}
-	if f.format == "json" {
-		return c.printJSON(policies)
-	}
-	for _, p := range policies {
-		c.outf("%s", p)
-	}
-	return 0
+	return listCommand(c, "policy list", args, (*api.Sys).ListPolicies, "policies", func(policies []string) int {
+		for _, p := range policies {
+			c.outf("%s", p)
+		}
+		return 0
+	})
 }
 
 func (c *cli) tokenCreate(args []string) int {
@@ -489,11 +392,9 @@ func (c *cli) tokenCreate(args []string) int {
 	f.Var(mapFlag{&req.Metadata}, "metadata", "key=value metadata (repeatable)")
 	f.Var(listFlag{&req.Policies}, "policy", "policy to attach (repeatable)")
 	f.StringVar(&req.EntityAlias, "entity-alias", "", "entity alias (with -role)")
-	if code, ok := f.parse(args, false); !ok {
+	client, code, ok := c.start(f, args, 0, 0)
+	if !ok {
 		return code
-	}
-	if !c.nargs(f.Args(), 0, 0) {
-		return 1
 	}
 	if req.Type == "batch" {
 		renewable = false
@@ -501,12 +402,8 @@ func (c *cli) tokenCreate(args []string) int {
 	// As vault sends them: unset durations as "0s", renewable always.
 	req.TTL, req.ExplicitMaxTTL, req.Period = ttl.String(), explicitMax.String(), period.String()
 	req.Renewable = &renewable
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
-		return 2
-	}
 	var secret *api.Secret
+	var err error
 	if role != "" {
 		secret, err = client.Auth().Token().CreateWithRole(&req, role)
 	} else {
@@ -516,10 +413,7 @@ func (c *cli) tokenCreate(args []string) int {
 		c.errorf("Error creating token: %s", err)
 		return 2
 	}
-	if f.field != "" {
-		return c.printField(secret, f.field, f.format)
-	}
-	return c.printSecret(secret, f.format)
+	return c.printResult(f, secret)
 }
 
 func (c *cli) tokenLookup(args []string) int {
@@ -537,12 +431,12 @@ func (c *cli) tokenLookup(args []string) int {
 		return 1
 	}
 	token := strings.TrimSpace(f.Arg(0))
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
+	client, ok := c.connect(f)
+	if !ok {
 		return 2
 	}
 	var secret *api.Secret
+	var err error
 	switch {
 	case token == "":
 		secret, err = client.Auth().Token().LookupSelf()
@@ -572,9 +466,8 @@ func (c *cli) tokenRevoke(args []string) int {
 	if !ok {
 		return 1
 	}
-	client, err := c.client(f)
-	if err != nil {
-		c.errorf("%s", err)
+	client, ok := c.connect(f)
+	if !ok {
 		return 2
 	}
 	if err := revoke(client.Auth().Token(), strings.TrimSpace(f.Arg(0))); err != nil {

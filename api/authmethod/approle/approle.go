@@ -26,7 +26,6 @@ import (
 // Storage keys inside the mount's space.
 const (
 	keySalt      = "salt"
-	keyRole      = "role/"      // + lower-cased role name
 	keyRoleID    = "role_id/"   // + HMAC(salt, role_id)
 	keySecretID  = "secret_id/" // + HMAC(role key, role name) + "/" + HMAC(role key, secret_id)
 	keyAccessor  = "accessor/"  // + HMAC(salt, accessor)
@@ -73,31 +72,10 @@ type RoleRequest struct {
 	LocalSecretIDs     *bool          `json:"local_secret_ids"`
 }
 
-func roleKey(name string) string { return keyRole + strings.ToLower(name) }
-
 // RoleExists tells create from update, for the ACL's existence check.
 func (b *Backend) RoleExists(name string) (bool, error) {
-	r, err := b.getRole(name)
+	r, err := authmethod.ViewRole[role](b.space, name)
 	return r != nil, err
-}
-
-func (b *Backend) getRole(name string) (*role, error) {
-	var r *role
-	err := b.space.View(func(tx storage.Tx) error {
-		var err error
-		r, err = getRoleTx(tx, name)
-		return err
-	})
-	return r, err
-}
-
-func getRoleTx(tx storage.Tx, name string) (*role, error) {
-	var r role
-	found, err := storage.GetJSON(tx, roleKey(name), &r)
-	if err != nil || !found {
-		return nil, err
-	}
-	return &r, nil
 }
 
 // WriteRole creates or updates a role. maxTTL is the mount's effective max
@@ -125,7 +103,7 @@ func (b *Backend) WriteRole(name string, req RoleRequest, maxTTL time.Duration) 
 		if err != nil {
 			return err
 		}
-		r, err := getRoleTx(tx, name)
+		r, err := authmethod.GetRole[role](tx, name)
 		if err != nil {
 			return err
 		}
@@ -219,7 +197,7 @@ func putRole(tx storage.Tx, salt []byte, r *role, oldRoleID string, create bool)
 			return err
 		}
 	}
-	return storage.PutJSON(tx, roleKey(r.Name), r)
+	return storage.PutJSON(tx, authmethod.RoleKey(r.Name), r)
 }
 
 type roleIDIndex struct {
@@ -228,7 +206,7 @@ type roleIDIndex struct {
 
 // ReadRole returns a role as Vault's GET role/:role_name shows it, or nil.
 func (b *Backend) ReadRole(name string) (map[string]any, error) {
-	r, err := b.getRole(name)
+	r, err := authmethod.ViewRole[role](b.space, name)
 	if err != nil || r == nil {
 		return nil, err
 	}
@@ -251,21 +229,13 @@ func orEmpty(l []string) []string {
 }
 
 // ListRoles returns the role names, sorted.
-func (b *Backend) ListRoles() ([]string, error) {
-	var names []string
-	err := b.space.View(func(tx storage.Tx) error {
-		var err error
-		names, err = tx.Keys(keyRole, "", 0)
-		return err
-	})
-	return names, err
-}
+func (b *Backend) ListRoles() ([]string, error) { return authmethod.ListRoles(b.space) }
 
 // DeleteRole removes a role, its role_id index and every secret id issued
 // against it. Deleting a missing role is not an error.
 func (b *Backend) DeleteRole(name string) error {
 	return b.space.Update(func(tx storage.Tx) error {
-		r, err := getRoleTx(tx, name)
+		r, err := authmethod.GetRole[role](tx, name)
 		if err != nil || r == nil {
 			return err
 		}
@@ -279,13 +249,13 @@ func (b *Backend) DeleteRole(name string) error {
 		if err := tx.Delete(keyRoleID + mac(salt, r.RoleID)); err != nil {
 			return err
 		}
-		return tx.Delete(roleKey(r.Name))
+		return tx.Delete(authmethod.RoleKey(r.Name))
 	})
 }
 
 // ReadRoleID returns the role's role_id; ok is false when there is no role.
 func (b *Backend) ReadRoleID(name string) (roleID string, ok bool, err error) {
-	r, err := b.getRole(name)
+	r, err := authmethod.ViewRole[role](b.space, name)
 	if err != nil || r == nil {
 		return "", false, err
 	}
@@ -298,7 +268,7 @@ func (b *Backend) WriteRoleID(name, roleID string) error {
 		return errs.Invalidf("missing role_id")
 	}
 	return b.space.Update(func(tx storage.Tx) error {
-		r, err := getRoleTx(tx, name)
+		r, err := authmethod.GetRole[role](tx, name)
 		if err != nil {
 			return err
 		}

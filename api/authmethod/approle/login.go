@@ -98,7 +98,7 @@ func roleByID(tx storage.Tx, roleID string) (*role, error) {
 	if !found {
 		return nil, errInvalid()
 	}
-	r, err := getRoleTx(tx, idx.Name)
+	r, err := authmethod.GetRole[role](tx, idx.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -95,7 +95,7 @@ func (b *Backend) GenerateSecretID(name string, req SecretIDRequest, maxTTL time
 	}
 	var out *SecretID
 	err = b.space.Update(func(tx storage.Tx) error {
-		r, err := getRoleTx(tx, name)
+		r, err := authmethod.GetRole[role](tx, name)
 		if err != nil {
 			return err
 		}
@@ -225,7 +225,7 @@ func parseMetadata(s string) (map[string]string, error) {
 func (b *Backend) ListSecretIDAccessors(name string) (accessors []string, ok bool, err error) {
 	now := b.clock.Now()
 	err = b.space.View(func(tx storage.Tx) error {
-		r, err := getRoleTx(tx, name)
+		r, err := authmethod.GetRole[role](tx, name)
 		if err != nil || r == nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func (b *Backend) LookupSecretID(name, secret string) (map[string]any, error) {
 	}
 	var out map[string]any
 	err := b.space.View(func(tx storage.Tx) error {
-		r, err := getRoleTx(tx, name)
+		r, err := authmethod.GetRole[role](tx, name)
 		if err != nil {
 			return err
 		}
@@ -294,7 +294,7 @@ func (b *Backend) DestroySecretID(name, secret string) error {
 		return errs.Invalidf("missing secret_id")
 	}
 	return b.space.Update(func(tx storage.Tx) error {
-		r, err := getRoleTx(tx, name)
+		r, err := authmethod.GetRole[role](tx, name)
 		if err != nil {
 			return err
 		}
@@ -365,7 +365,7 @@ func (b *Backend) DestroySecretIDAccessor(name, accessor string) error {
 // accessorKey resolves an accessor to its secret id's key, with Vault's
 // errors: a 500 for an unknown role, a 404 for an unknown accessor.
 func accessorKey(tx storage.Tx, name, accessor string) (string, error) {
-	r, err := getRoleTx(tx, name)
+	r, err := authmethod.GetRole[role](tx, name)
 	if err != nil {
 		return "", err
 	}

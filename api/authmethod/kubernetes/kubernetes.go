@@ -27,7 +27,6 @@ import (
 // Storage keys inside the mount's space.
 const (
 	keyConfig = "config"
-	keyRole   = "role/" // + lower-cased role name
 )
 
 // The in-pod files Vault falls back to when no CA or reviewer JWT is

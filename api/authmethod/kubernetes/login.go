@@ -85,7 +85,7 @@ func (b *Backend) Login(ctx context.Context, req LoginRequest) (*authmethod.Auth
 	if req.JWT == "" {
 		return nil, errs.Invalidf("missing jwt")
 	}
-	r, err := b.getRole(req.Role)
+	r, err := authmethod.ViewRole[role](b.space, req.Role)
 	if err != nil {
 		return nil, err
 	}

@@ -20,30 +20,9 @@ type RoleRequest struct {
 	AliasNameSource                      *string   `json:"alias_name_source"`
 }
 
-func roleKey(name string) string { return keyRole + strings.ToLower(name) }
-
-func getRoleTx(tx storage.Tx, name string) (*role, error) {
-	var r role
-	found, err := storage.GetJSON(tx, roleKey(name), &r)
-	if err != nil || !found {
-		return nil, err
-	}
-	return &r, nil
-}
-
-func (b *Backend) getRole(name string) (*role, error) {
-	var r *role
-	err := b.space.View(func(tx storage.Tx) error {
-		var err error
-		r, err = getRoleTx(tx, name)
-		return err
-	})
-	return r, err
-}
-
 // RoleExists tells create from update, for the ACL's existence check.
 func (b *Backend) RoleExists(name string) (bool, error) {
-	r, err := b.getRole(name)
+	r, err := authmethod.ViewRole[role](b.space, name)
 	return r != nil, err
 }
 
@@ -55,7 +34,7 @@ func (b *Backend) WriteRole(name string, req RoleRequest, maxTTL time.Duration) 
 	}
 	var warnings []string
 	err := b.space.Update(func(tx storage.Tx) error {
-		r, err := getRoleTx(tx, name)
+		r, err := authmethod.GetRole[role](tx, name)
 		if err != nil {
 			return err
 		}
@@ -65,7 +44,7 @@ func (b *Backend) WriteRole(name string, req RoleRequest, maxTTL time.Duration) 
 		if warnings, err = applyRole(r, req, maxTTL); err != nil {
 			return err
 		}
-		return storage.PutJSON(tx, roleKey(r.Name), r)
+		return storage.PutJSON(tx, authmethod.RoleKey(r.Name), r)
 	})
 	return warnings, err
 }
@@ -123,7 +102,7 @@ func applyRole(r *role, req RoleRequest, maxTTL time.Duration) ([]string, error)
 
 // ReadRole returns a role as GET role/:name shows it, or nil.
 func (b *Backend) ReadRole(name string) (map[string]any, error) {
-	r, err := b.getRole(name)
+	r, err := authmethod.ViewRole[role](b.space, name)
 	if err != nil || r == nil {
 		return nil, err
 	}
@@ -139,19 +118,11 @@ func (b *Backend) ReadRole(name string) (map[string]any, error) {
 }
 
 // ListRoles returns the role names, sorted.
-func (b *Backend) ListRoles() ([]string, error) {
-	var names []string
-	err := b.space.View(func(tx storage.Tx) error {
-		var err error
-		names, err = tx.Keys(keyRole, "", 0)
-		return err
-	})
-	return names, err
-}
+func (b *Backend) ListRoles() ([]string, error) { return authmethod.ListRoles(b.space) }
 
 // DeleteRole removes a role; a missing one is not an error.
 func (b *Backend) DeleteRole(name string) error {
-	return b.space.Update(func(tx storage.Tx) error { return tx.Delete(roleKey(name)) })
+	return b.space.Update(func(tx storage.Tx) error { return tx.Delete(authmethod.RoleKey(name)) })
 }
 
 func trimmed(in []string) []string {
