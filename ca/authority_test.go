@@ -176,19 +176,6 @@ func TestSigningIssuerSigns(t *testing.T) {
 	if !found || len(leaf.CRLDistributionPoints) != 1 {
 		t.Error("CRL DP / Freshest CRL missing")
 	}
-	// leaf_not_after_behavior.
-	far := root.Cert.NotAfter.Add(time.Hour)
-	if _, err := si.LimitNotAfter(far, testNow); err == nil || !strings.HasPrefix(err.Error(), "cannot satisfy request, as TTL would result in notAfter of") {
-		t.Errorf("err behaviour: %v", err)
-	}
-	si.LeafNotAfterBehavior = NotAfterTruncate
-	if got, err := si.LimitNotAfter(far, testNow); err != nil || !got.Equal(root.Cert.NotAfter) {
-		t.Errorf("truncate: %v %v", got, err)
-	}
-	si.LeafNotAfterBehavior = NotAfterPermit
-	if got, _ := si.LimitNotAfter(far, testNow); !got.Equal(far) {
-		t.Error("permit")
-	}
 }
 
 func boolp(b bool) *bool { return &b }

@@ -25,15 +25,8 @@ import (
 // is then assembled as RFC 5280 §4.1 defines it and parsed back. Every test
 // that issues a leaf verifies it against its issuer.
 func signLeafCert(rnd io.Reader, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) (*x509.Certificate, error) {
-	if len(tmpl.SubjectKeyId) == 0 {
-		skid, err := SubjectKeyID(pub)
-		if err != nil {
-			return nil, err
-		}
-		tmpl.SubjectKeyId = skid
-	}
-	if len(parent.SubjectKeyId) > 0 {
-		tmpl.AuthorityKeyId = parent.SubjectKeyId
+	if err := setKeyIDs(tmpl, parent, pub); err != nil {
+		return nil, err
 	}
 	capture := &tbsCapture{pub: key.Public()}
 	_, err := x509.CreateCertificate(rnd, tmpl, parent, pub, capture)

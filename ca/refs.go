@@ -125,11 +125,6 @@ func (k recordKind[R]) validateName(name string) error {
 	return nil
 }
 
-// resolveIssuerRef is issuerKind.resolve under the name signing.go calls.
-func resolveIssuerRef(tx storage.Tx, ref string) (*issuerRecord, error) {
-	return issuerKind.resolve(tx, ref)
-}
-
 // refErr gives an unresolved reference the kind the endpoint answers with,
 // keeping Vault's text; other (storage) errors pass through.
 func refErr(err error, kind errs.Kind, prefix string) error {

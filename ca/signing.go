@@ -5,18 +5,19 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"time"
 
 	"pkid/errs"
+	"pkid/roles"
 	"pkid/storage"
 )
 
 // Leaf NotAfter behaviours of an issuer (leaf_not_after_behavior): what
-// happens when a certificate it signs would outlive it.
+// happens when a certificate it signs would outlive it. The TTL rule that
+// applies them lives in roles.
 const (
-	NotAfterErr      = "err"      // refuse (the default)
-	NotAfterTruncate = "truncate" // cut the certificate at the issuer's NotAfter
-	NotAfterPermit   = "permit"   // let it outlive the issuer
+	NotAfterErr      = roles.NotAfterErr      // refuse (the default)
+	NotAfterTruncate = roles.NotAfterTruncate // cut the certificate at the issuer's NotAfter
+	NotAfterPermit   = roles.NotAfterPermit   // let it outlive the issuer
 )
 
 // SigningIssuer is an issuer resolved for signing: what leaf issuance
@@ -47,7 +48,7 @@ type SigningIssuer struct {
 	// with templates filled in. Apply them with URLs.Apply.
 	URLs URLs
 	// LeafNotAfterBehavior is NotAfterErr, NotAfterTruncate or
-	// NotAfterPermit; see LimitNotAfter.
+	// NotAfterPermit (applied by roles.ComputeValidity).
 	LeafNotAfterBehavior string
 	// Usage always includes UsageIssuing (SigningIssuer checks it).
 	Usage Usage
@@ -140,7 +141,7 @@ func (a *Authority) loadIssuer(tx storage.Tx, ref string, usage Usage) (*Signing
 }
 
 func (a *Authority) resolveIssuer(tx storage.Tx, ref string, usage Usage) (*SigningIssuer, error) {
-	rec, err := resolveIssuerRef(tx, ref)
+	rec, err := issuerKind.resolve(tx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -231,31 +232,6 @@ func (s *SigningIssuer) CSRSignatureAlgorithm(signatureBits int, usePSS bool) x5
 	return CSRSignatureAlgorithm(s.Signer.Public(), signatureBits, usePSS)
 }
 
-// LimitNotAfter applies the issuer's leaf_not_after_behavior to a wanted
-// NotAfter (spec §7.3 step 6): unchanged when within the issuer's validity
-// or with permit; cut to the issuer's NotAfter with truncate (errs.Invalid
-// "cannot satisfy request, as NotAfter date ... is in the past" when that is
-// before now); errs.Invalid with Vault's text otherwise.
-func (s *SigningIssuer) LimitNotAfter(notAfter, now time.Time) (time.Time, error) {
-	caNotAfter := s.Cert.NotAfter
-	if !notAfter.After(caNotAfter) {
-		return notAfter, nil
-	}
-	switch s.LeafNotAfterBehavior {
-	case NotAfterPermit:
-		return notAfter, nil
-	case NotAfterTruncate:
-		if caNotAfter.Before(now) {
-			return time.Time{}, errs.Invalidf("cannot satisfy request, as NotAfter date %s is in the past",
-				caNotAfter.UTC().Format(time.RFC3339Nano))
-		}
-		return caNotAfter, nil
-	}
-	return time.Time{}, errs.Invalidf(
-		"cannot satisfy request, as TTL would result in notAfter of %s that is beyond the expiration of the CA certificate at %s",
-		notAfter.UTC().Format(time.RFC3339Nano), caNotAfter.UTC().Format(time.RFC3339Nano))
-}
-
 // Sign signs tmpl for the subject key pub with this issuer: it sets the
 // Authority Key Identifier to the issuer's Subject Key Identifier (and the
 // template's SubjectKeyId when unset), signs, and returns the parsed
@@ -266,17 +242,26 @@ func (s *SigningIssuer) Sign(rnd io.Reader, tmpl *x509.Certificate, pub crypto.P
 	return signCert(rnd, tmpl, s.Cert, pub, s.Signer)
 }
 
-// signCert fills the key identifiers, signs and parses.
-func signCert(rnd io.Reader, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) (*x509.Certificate, error) {
+// setKeyIDs gives tmpl its Subject Key Identifier (RFC 5280 4.2.1.2 method
+// 1, unless already set) and the parent's as Authority Key Identifier.
+func setKeyIDs(tmpl, parent *x509.Certificate, pub crypto.PublicKey) error {
 	if len(tmpl.SubjectKeyId) == 0 {
 		skid, err := SubjectKeyID(pub)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		tmpl.SubjectKeyId = skid
 	}
 	if len(parent.SubjectKeyId) > 0 {
 		tmpl.AuthorityKeyId = parent.SubjectKeyId
+	}
+	return nil
+}
+
+// signCert fills the key identifiers, signs and parses.
+func signCert(rnd io.Reader, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) (*x509.Certificate, error) {
+	if err := setKeyIDs(tmpl, parent, pub); err != nil {
+		return nil, err
 	}
 	der, err := x509.CreateCertificate(rnd, tmpl, parent, pub, key)
 	if err != nil {
