@@ -44,77 +44,78 @@ type leaseRequest struct {
 	Sync      bool          `json:"sync"`
 }
 
-// leaseOwner finds the backend that issued a lease and the lease's path
-// inside its mount.
-func (s *Server) leaseOwner(req *Request) (leaseHolder, string, string, error) {
+// withLeaseOwner finds the backend that issued a lease and calls fn with
+// it, the lease ID and the lease's path inside its mount; h is nil when no
+// mount holding leases serves the ID. The mount is held for the call, as a
+// request on it would be, so that disabling it cannot drop its storage
+// under a revocation (which would write the revoked record back as an
+// orphan).
+func (s *Server) withLeaseOwner(req *Request, fn func(h leaseHolder, id, rel string) (*Response, error)) (*Response, error) {
 	var in leaseRequest
 	if err := req.Decode(&in); err != nil {
-		return nil, "", "", err
+		return nil, err
 	}
 	id := strings.TrimPrefix(in.LeaseID, "/")
 	if id == "" {
-		return nil, "", "", errs.Invalidf("lease_id must be specified")
+		return nil, errs.Invalidf("lease_id must be specified")
 	}
 	m := s.lookupMount(id)
 	if m == nil {
-		return nil, id, "", nil
+		return fn(nil, id, "")
 	}
 	h, ok := m.backend.(leaseHolder)
-	if !ok {
-		return nil, id, "", nil
+	if !ok || !m.enter() {
+		return fn(nil, id, "")
 	}
-	return h, id, strings.TrimPrefix(id, m.entry.Path), nil
+	defer m.leave()
+	return fn(h, id, strings.TrimPrefix(id, m.entry.Path))
 }
 
 func (s *Server) handleLeaseRevoke(ctx context.Context, req *Request) (*Response, error) {
-	h, _, rel, err := s.leaseOwner(req)
-	if err != nil || h == nil {
-		return nil, err
-	}
-	return nil, h.revokeLease(ctx, rel)
+	return s.withLeaseOwner(req, func(h leaseHolder, _, rel string) (*Response, error) {
+		if h == nil {
+			return nil, nil
+		}
+		return nil, h.revokeLease(ctx, rel)
+	})
 }
 
 func (s *Server) handleLeaseLookup(ctx context.Context, req *Request) (*Response, error) {
-	h, id, rel, err := s.leaseOwner(req)
-	if err != nil {
-		return nil, err
-	}
-	if h == nil {
-		return nil, errs.Invalidf("invalid lease")
-	}
-	issued, expires, ok, err := h.leaseTimes(ctx, rel)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errs.Invalidf("invalid lease")
-	}
-	ttl := expires.Sub(s.clock.Now())
-	if ttl < 0 {
-		ttl = 0
-	}
-	return &Response{Data: map[string]any{
-		"id": id, "issue_time": issued.UTC().Format(time.RFC3339Nano),
-		"expire_time": expires.UTC().Format(time.RFC3339Nano), "last_renewal": nil,
-		"renewable": false, "ttl": int64(ttl / time.Second),
-	}}, nil
+	return s.withLeaseOwner(req, func(h leaseHolder, id, rel string) (*Response, error) {
+		if h == nil {
+			return nil, errs.Invalidf("invalid lease")
+		}
+		issued, expires, ok, err := h.leaseTimes(ctx, rel)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errs.Invalidf("invalid lease")
+		}
+		ttl := max(expires.Sub(s.clock.Now()), 0)
+		return &Response{Data: map[string]any{
+			"id": id, "issue_time": issued.UTC().Format(time.RFC3339Nano),
+			"expire_time": expires.UTC().Format(time.RFC3339Nano), "last_renewal": nil,
+			"renewable": false, "ttl": int64(ttl / time.Second),
+		}}, nil
+	})
 }
 
 // handleLeaseRenew refuses: PKI leases are never renewable in Vault.
 func (s *Server) handleLeaseRenew(ctx context.Context, req *Request) (*Response, error) {
-	h, _, rel, err := s.leaseOwner(req)
-	if err != nil {
-		return nil, err
-	}
-	if h != nil {
-		if _, _, ok, err := h.leaseTimes(ctx, rel); err != nil || ok {
-			if err != nil {
-				return nil, err
-			}
+	return s.withLeaseOwner(req, func(h leaseHolder, _, rel string) (*Response, error) {
+		if h == nil {
+			return nil, errs.Invalidf("lease not found")
+		}
+		_, _, ok, err := h.leaseTimes(ctx, rel)
+		switch {
+		case err != nil:
+			return nil, err
+		case ok:
 			return nil, errs.Invalidf("lease is not renewable")
 		}
-	}
-	return nil, errs.Invalidf("lease not found")
+		return nil, errs.Invalidf("lease not found")
+	})
 }
 
 // leaseSerial reads the serial at the end of a PKI lease path.

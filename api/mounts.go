@@ -88,6 +88,18 @@ func (m *mount) enter() bool {
 
 func (m *mount) leave() { m.life.mu.RUnlock() }
 
+// runPeriodic runs the backend's time-driven work unless the mount has been
+// disabled since the caller found it: a CRL rebuild or tidy bookkeeping on a
+// dropped mount would write its records back into storage as an orphan
+// space. Disabling waits for a run in progress, as for requests.
+func (m *mount) runPeriodic(ctx context.Context) {
+	if !m.enter() {
+		return
+	}
+	defer m.leave()
+	m.backend.periodic(ctx)
+}
+
 const mountPrefix = "mount/"
 
 // builtinMounts are the mounts every Vault has. Only sys/ and auth/token/
@@ -307,21 +319,26 @@ func (s *Server) disableMount(path string) error {
 	return nil
 }
 
-// updateMountEntry stores a changed entry (tune) and swaps it in.
+// updateMountEntry stores a changed entry (tune) and swaps it in. The
+// entry was read before the lock, so it is stored only if the same mount
+// (same UUID) is still enabled: a tune that raced a disable must not write
+// the dropped mount back into the table, where the next start would load it.
 func (s *Server) updateMountEntry(e MountEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.mounts[e.Path]
+	if !ok || m.entry.UUID != e.UUID {
+		return errs.Invalidf("tune of path %q failed: no mount entry found", e.Path)
+	}
 	err := s.sys.Update(func(tx storage.Tx) error { return storage.PutJSON(tx, mountPrefix+e.Path, &e) })
 	if err != nil {
 		return fmt.Errorf("api: store mount %s: %w", e.Path, err)
 	}
-	s.mu.Lock()
-	if m, ok := s.mounts[e.Path]; ok {
-		// A fresh mount value, so requests holding the old one keep reading
-		// a consistent entry without the lock.
-		updated := *m
-		updated.entry = e
-		s.mounts[e.Path] = &updated
-	}
-	s.mu.Unlock()
+	// A fresh mount value, so requests holding the old one keep reading a
+	// consistent entry without the lock.
+	updated := *m
+	updated.entry = e
+	s.mounts[e.Path] = &updated
 	return nil
 }
 

@@ -55,7 +55,10 @@ func (b *pkiBackend) routes() []Route {
 
 func (b *pkiBackend) periodic(ctx context.Context) { b.crl.Periodic(ctx) }
 
-func (b *pkiBackend) close() { b.crl.Close() }
+func (b *pkiBackend) close() {
+	b.crl.Close()
+	b.ca.Close()
+}
 
 // pkiUnauthenticated are the PKI paths that need no token (spec §1.8).
 var pkiUnauthenticated = []string{
@@ -71,3 +74,15 @@ var pkiSudo = []string{"root", "root/sign-self-issued"}
 
 func (b *pkiBackend) unauthenticatedPaths() []string { return pkiUnauthenticated }
 func (b *pkiBackend) sudoPaths() []string            { return pkiSudo }
+
+// listQuery is the paging of every PKI list (spec §3 preamble).
+type listQuery struct {
+	After string `json:"after"`
+	Limit int    `json:"limit"`
+}
+
+// take reports whether id belongs to the page, counting what it took: for
+// lists paged here rather than by a storage scan (issuers, keys).
+func (p *listQuery) take(id string, taken int) bool {
+	return (p.After == "" || id > p.After) && (p.Limit <= 0 || taken < p.Limit)
+}

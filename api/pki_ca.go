@@ -351,21 +351,10 @@ func (b *pkiBackend) writeCluster(_ context.Context, req *Request) (*Response, e
 	return &Response{Data: map[string]any{"path": c.Path, "aia_path": c.AIAPath}}, nil
 }
 
-// listPage holds the after/limit fields every PKI list accepts.
-type listPage struct {
-	After string `json:"after"`
-	Limit int    `json:"limit"`
-}
-
-// take reports whether id belongs to the page, counting what it took.
-func (p *listPage) take(id string, taken int) bool {
-	return (p.After == "" || id > p.After) && (p.Limit <= 0 || taken < p.Limit)
-}
-
 // listWithInfo answers a LIST with key_info (issuers, keys): the IDs after
 // "after", at most "limit" of them, each with its entry.
 func listWithInfo[T any](req *Request, list func() ([]T, error), entry func(T) (string, map[string]any)) (*Response, error) {
-	var page listPage
+	var page listQuery
 	if err := req.Decode(&page); err != nil {
 		return nil, err
 	}
@@ -613,8 +602,8 @@ func (b *pkiBackend) fetchCAJSON(chain bool) HandlerFunc {
 			"revocation_time_rfc3339": "",
 		}
 		if chain {
-			data["certificate"] = pemChain(certs)
-			data["ca_chain"] = pemChain(certs)
+			pems := pemChain(certs)
+			data["certificate"], data["ca_chain"] = pems, pems
 		}
 		return &Response{Data: data}, nil
 	}

@@ -73,10 +73,7 @@ func (b *pkiBackend) revoke(withKey bool) HandlerFunc {
 }
 
 func (b *pkiBackend) listRevoked(ctx context.Context, req *Request) (*Response, error) {
-	var q struct {
-		After string `json:"after"`
-		Limit int    `json:"limit"`
-	}
+	var q listQuery
 	if err := req.Decode(&q); err != nil {
 		return nil, err
 	}

@@ -21,12 +21,6 @@ func (b *pkiBackend) roleRoutes() []Route {
 	}
 }
 
-// listQuery is the paging of every PKI list (spec §3 preamble).
-type listQuery struct {
-	After string `json:"after"`
-	Limit int    `json:"limit"`
-}
-
 func (b *pkiBackend) listRoles(_ context.Context, req *Request) (*Response, error) {
 	var q listQuery
 	if err := req.Decode(&q); err != nil {

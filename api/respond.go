@@ -66,20 +66,24 @@ func (s *Server) writeResponse(w http.ResponseWriter, op Operation, e MountEntry
 		writeJSON(w, status, env)
 		return
 	}
-	// Legacy sys routes also carry every data key at the top level.
-	raw, err := json.Marshal(env)
-	if err != nil {
-		writeErrors(w, http.StatusInternalServerError, []string{"internal error"})
-		return
+	writeJSON(w, status, env.withDataAtTop())
+}
+
+// withDataAtTop is the envelope of Vault's legacy sys routes, which also
+// carry every data key at the top level unless an envelope key has the
+// name (http/handler.go injectDataIntoTopRoutes).
+func (e envelope) withDataAtTop() map[string]any {
+	top := map[string]any{
+		"request_id": e.RequestID, "lease_id": e.LeaseID, "renewable": e.Renewable,
+		"lease_duration": e.LeaseDuration, "data": e.Data, "wrap_info": e.WrapInfo,
+		"warnings": e.Warnings, "auth": e.Auth, "mount_type": e.MountType,
 	}
-	var top map[string]any
-	_ = json.Unmarshal(raw, &top)
-	for k, v := range resp.Data {
+	for k, v := range e.Data {
 		if _, taken := top[k]; !taken {
 			top[k] = v
 		}
 	}
-	writeJSON(w, status, top)
+	return top
 }
 
 // listStatus is Vault's verdict on a list answer (sdk/logical

@@ -178,7 +178,7 @@ func (s *Server) RunPeriodic(ctx context.Context) {
 	}
 	s.mu.RUnlock()
 	for _, m := range ms {
-		m.backend.periodic(ctx)
+		m.runPeriodic(ctx)
 	}
 }
 

@@ -536,7 +536,7 @@ func (s *Server) handleUIMount(_ context.Context, req *Request) (*Response, erro
 	if req.Token == nil {
 		return nil, errPermissionDenied
 	}
-	if !s.mayTouchMount(req.Token, e.Path) {
+	if !s.mayTouchPath(req.Token, e.Path) {
 		return nil, preflight
 	}
 	data := s.mountDataWith(e, true)
@@ -561,7 +561,7 @@ func (s *Server) handleUIMounts(_ context.Context, req *Request) (*Response, err
 				key, into = strings.TrimPrefix(e.Path, "auth/"), auth
 			}
 			switch {
-			case authed && (e.Config.ListingVisibility == "unauth" || s.mayTouchMount(req.Token, e.Path)):
+			case authed && (e.Config.ListingVisibility == "unauth" || s.mayTouchPath(req.Token, e.Path)):
 				into[key] = s.mountDataWith(e, true)
 			case !authed && e.Config.ListingVisibility == "unauth":
 				var options any
@@ -573,10 +573,4 @@ func (s *Server) handleUIMounts(_ context.Context, req *Request) (*Response, err
 		}
 	}
 	return &Response{Data: map[string]any{"secret": secret, "auth": auth}}, nil
-}
-
-// mayTouchMount reports whether the token has any capability under the
-// mount (security.go).
-func (s *Server) mayTouchMount(tok *TokenInfo, mountPath string) bool {
-	return s.mayTouchPath(tok, mountPath)
 }

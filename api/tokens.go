@@ -318,8 +318,10 @@ func (s *Server) handleTokenLookup(_ context.Context, req *Request) (*Response, 
 	return &Response{Data: s.lookupData(e)}, nil
 }
 
+// renewRequest is the body of renew and renew-self (where "token" is in
+// the schema but unused).
 type renewRequest struct {
-	Token     string        `json:"token"` // in renew-self's schema, unused
+	Token     string        `json:"token"`
 	Increment time.Duration `json:"increment"`
 }
 

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"time"
 
 	"pkid/errs"
 )
@@ -86,13 +85,8 @@ func (s *Server) handleTokenRevokeOrphan(_ context.Context, req *Request) (*Resp
 	return nil, s.tokens.RevokeOrphan(in.Token)
 }
 
-type renewTokenRequest struct {
-	Token     string        `json:"token"`
-	Increment time.Duration `json:"increment"`
-}
-
 func (s *Server) handleTokenRenew(_ context.Context, req *Request) (*Response, error) {
-	var in renewTokenRequest
+	var in renewRequest
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}

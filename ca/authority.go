@@ -97,6 +97,11 @@ func New(cfg Config) (*Authority, error) {
 	}, nil
 }
 
+// Close stops the Authority's background work (the RSA key pool's
+// fillers). It does not wait for a key being generated; the Authority still
+// answers calls afterwards, without pooling.
+func (a *Authority) Close() { a.leaf.keys.close() }
+
 // SetCRL wires the CRL builder that issuer changes trigger.
 func (a *Authority) SetCRL(b CRLBuilder) { a.crl = b }
 
@@ -107,11 +112,7 @@ func (a *Authority) rebuildCRL(ctx context.Context, force bool) ([]string, error
 		return nil, nil
 	}
 	warnings, err := a.crl.Rebuild(ctx, force)
-	out := make([]string, 0, len(warnings))
-	for i, w := range warnings {
-		out = append(out, fmt.Sprintf("Warning %d during CRL rebuild: %v", i+1, w))
-	}
-	return out, err
+	return crl.NumberWarnings(warnings), err
 }
 
 // cert parses (once) a stored certificate PEM.
@@ -126,9 +127,7 @@ func (a *Authority) cert(pemText string) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca: stored certificate: %w", err)
 	}
-	a.mu.Lock()
-	a.certs[pemText] = c
-	a.mu.Unlock()
+	a.rememberCert(pemText, c)
 	return c, nil
 }
 
@@ -144,10 +143,24 @@ func (a *Authority) signer(pemText string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca: stored key: %w", err)
 	}
+	a.rememberSigner(pemText, s)
+	return s, nil
+}
+
+// rememberCert and rememberSigner enter what a request already holds
+// parsed under the PEM text it is stored as, so that the chain rebuild in
+// the same write transaction, and the issues after it, do not parse it
+// again.
+func (a *Authority) rememberCert(pemText string, c *x509.Certificate) {
+	a.mu.Lock()
+	a.certs[pemText] = c
+	a.mu.Unlock()
+}
+
+func (a *Authority) rememberSigner(pemText string, s crypto.Signer) {
 	a.mu.Lock()
 	a.signers[pemText] = s
 	a.mu.Unlock()
-	return s, nil
 }
 
 // isSignedBy reports (once per pair of issuer IDs) whether the child

@@ -3,8 +3,6 @@ package ca
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/base64"
-	"strings"
 )
 
 // Data renders the leaf as Vault's issue, sign and sign-verbatim answers
@@ -47,59 +45,21 @@ func (l *Leaf) Data() (map[string]any, error) {
 			}
 			parts = append(parts, native)
 		}
-		parts = append(parts, pemText("CERTIFICATE", l.Cert.Raw))
+		parts = append(parts, CertPEM(l.Cert.Raw))
 		for _, c := range l.Issuer.Chain {
-			parts = append(parts, pemText("CERTIFICATE", c.Raw))
+			parts = append(parts, CertPEM(c.Raw))
 		}
 		d["certificate"] = PEMBundle(parts...)
 	}
 	return d, nil
 }
 
-// encodeCert is EncodeCert with the faster PEM encoder.
-func (l *Leaf) encodeCert(der []byte) string {
-	if l.format == FormatDER {
-		return base64.StdEncoding.EncodeToString(der)
-	}
-	return pemText("CERTIFICATE", der)
-}
+// encodeCert renders a certificate of the answer in the request's format.
+func (l *Leaf) encodeCert(der []byte) string { return EncodeCert(l.format, der) }
 
-// encodeKey is EncodePrivateKey with the faster PEM encoder.
+// encodeKey renders the generated key in the request's format.
 func (l *Leaf) encodeKey(privateKeyFormat string) (string, error) {
-	der, blockType, err := marshalPrivateKeyAs(l.Key, privateKeyFormat)
-	if err != nil {
-		return "", err
-	}
-	if l.format == FormatDER {
-		return base64.StdEncoding.EncodeToString(der), nil
-	}
-	return pemText(blockType, der), nil
-}
-
-// pemText renders one PEM block (RFC 7468: 64-character lines) without the
-// trailing newline, as Vault returns PEM in JSON fields. It is
-// encoding/pem's output in a single allocation: pem.EncodeToMemory's
-// streaming encoder made a third of the issue path's garbage.
-func pemText(blockType string, der []byte) string {
-	const lineLen, chunk = 64, 48 // 48 bytes encode to one 64-character line
-	n := base64.StdEncoding.EncodedLen(len(der))
-	var b strings.Builder
-	b.Grow(len("-----BEGIN -----\n") + 2*len(blockType) + n + n/lineLen + 1 + len("-----END -----"))
-	b.WriteString("-----BEGIN ")
-	b.WriteString(blockType)
-	b.WriteString("-----\n")
-	var line [lineLen]byte
-	for len(der) > 0 {
-		m := min(chunk, len(der))
-		base64.StdEncoding.Encode(line[:], der[:m])
-		b.Write(line[:base64.StdEncoding.EncodedLen(m)])
-		b.WriteByte('\n')
-		der = der[m:]
-	}
-	b.WriteString("-----END ")
-	b.WriteString(blockType)
-	b.WriteString("-----")
-	return b.String()
+	return EncodePrivateKey(l.Key, l.format, privateKeyFormat)
 }
 
 // chain is the ca_chain of the answer: the issuer's chain, without

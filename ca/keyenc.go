@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
-	"strings"
 
 	"pkid/errs"
 )
@@ -81,7 +80,7 @@ func EncodePrivateKey(key crypto.Signer, format, privateKeyFormat string) (strin
 	if format == FormatDER {
 		return base64.StdEncoding.EncodeToString(der), nil
 	}
-	return pemString(blockType, der), nil
+	return pemText(blockType, der), nil
 }
 
 // ParsePrivateKeyDER parses an unencrypted private key in any encoding
@@ -115,7 +114,7 @@ func ParsePrivateKeyPEM(text string) (crypto.Signer, error) {
 	if block == nil {
 		return nil, errs.Invalidf("no data found in PEM block")
 	}
-	//nolint:staticcheck // legacy encrypted PEM is detected only to refuse it
+	//lint:ignore SA1019 legacy encrypted PEM is detected only to refuse it
 	if x509.IsEncryptedPEMBlock(block) {
 		return nil, errs.Invalidf("Encrypted private key given; provide only decrypted private key in the bundle")
 	}
@@ -127,10 +126,4 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	e, ok := a.(equaler)
 	return ok && e.Equal(b)
-}
-
-// pemString encodes one PEM block without the trailing newline, the form
-// Vault returns in JSON fields.
-func pemString(blockType string, der []byte) string {
-	return strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der})))
 }

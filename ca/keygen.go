@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"pkid/errs"
+	"pkid/roles"
 )
 
 // Key types as Vault names them in key_type and private_key_type.
@@ -40,8 +41,9 @@ func DefaultKeyBits(keyType string, bits int) int {
 }
 
 // ValidateKeyTypeBits applies Vault's defaults and refusals to a requested
-// key_type and key_bits and returns the effective bits. The errors are
-// errs.Invalid worded as Vault words them (certutil ValidateKeyTypeLength):
+// key_type and key_bits and returns the effective bits. The rule is the one
+// roles applies to a role's key (roles.ResolveKeyParams), with its errs.Invalid
+// texts (certutil ValidateKeyTypeLength):
 //
 //	RSA keys < 2048 bits are unsafe and not supported: got 1024
 //	unsupported bit length for RSA key: 2049
@@ -49,28 +51,13 @@ func DefaultKeyBits(keyType string, bits int) int {
 //	unknown key type foo
 //
 // Allowed: rsa 2048/3072/4096/8192, ec 224/256/384/521, ed25519 (bits
-// ignored).
+// ignored); "any", valid for a role, names no key to make.
 func ValidateKeyTypeBits(keyType string, bits int) (int, error) {
-	bits = DefaultKeyBits(keyType, bits)
-	switch keyType {
-	case KeyTypeRSA:
-		if bits < minRSABits {
-			return bits, errs.Invalidf("RSA keys < %d bits are unsafe and not supported: got %d", minRSABits, bits)
-		}
-		switch bits {
-		case 2048, 3072, 4096, 8192:
-		default:
-			return bits, errs.Invalidf("unsupported bit length for RSA key: %d", bits)
-		}
-	case KeyTypeEC:
-		if curveForBits(bits) == nil {
-			return bits, errs.Invalidf("unsupported bit length for EC key: %d", bits)
-		}
-	case KeyTypeEd25519:
-	default:
-		return bits, errs.Invalidf("unknown key type %s", keyType)
+	if keyType == "any" {
+		return 0, errs.Invalidf("unknown key type %s", keyType)
 	}
-	return bits, nil
+	bits, _, err := roles.ResolveKeyParams(keyType, bits, 0)
+	return bits, err
 }
 
 // ValidateSignatureBits applies Vault's default and check of

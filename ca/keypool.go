@@ -16,10 +16,11 @@ import (
 // target; a request that finds its size empty doubles the target (up to a
 // cap), and one background goroutine per size refills up to the target and
 // then exits. Every key is handed out once and never kept after. The zero
-// value is ready to use.
+// value is ready to use; close stops the refilling when the mount goes.
 type keyPool struct {
-	mu    sync.Mutex
-	sizes map[int]*poolSize
+	mu     sync.Mutex
+	sizes  map[int]*poolSize
+	closed bool
 }
 
 type poolSize struct {
@@ -90,22 +91,23 @@ func (p *keyPool) size(bits int) *poolSize {
 	return s
 }
 
-// refill starts the size's filler unless it runs or the pool is full;
-// p.mu must be held.
+// refill starts the size's filler unless it runs, the pool is full or
+// closed; p.mu must be held.
 func (p *keyPool) refill(rnd io.Reader, bits int, s *poolSize) {
-	if s.filling || len(s.ready) >= s.target {
+	if p.closed || s.filling || len(s.ready) >= s.target {
 		return
 	}
 	s.filling = true
 	go p.fill(rnd, bits, s)
 }
 
-// fill generates keys, one at a time, until the size reaches its target.
-// Generation happens without the lock, so takers are never blocked by it.
+// fill generates keys, one at a time, until the size reaches its target or
+// the pool closes. Generation happens without the lock, so takers are never
+// blocked by it.
 func (p *keyPool) fill(rnd io.Reader, bits int, s *poolSize) {
 	for {
 		p.mu.Lock()
-		if len(s.ready) >= s.target {
+		if p.closed || len(s.ready) >= s.target {
 			s.filling = false
 			p.mu.Unlock()
 			return
@@ -120,8 +122,25 @@ func (p *keyPool) fill(rnd io.Reader, bits int, s *poolSize) {
 			p.mu.Unlock()
 			return
 		}
-		s.ready = append(s.ready, key)
+		if !p.closed {
+			s.ready = append(s.ready, key)
+		}
 		p.mu.Unlock()
+	}
+}
+
+// close stops the pool for good: pooled keys are dropped and each running
+// filler exits after the key it is generating (RSA generation cannot be
+// interrupted), so a disabled mount or a closed server leaves no goroutine
+// spending seconds of CPU on keys nobody will take. take still works,
+// generating every key on demand.
+func (p *keyPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, s := range p.sizes {
+		clear(s.ready)
+		s.ready = nil
 	}
 }
 

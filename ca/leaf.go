@@ -91,7 +91,7 @@ func otherNames(in []roles.OtherName) ([]OtherName, error) {
 	}
 	out := make([]OtherName, 0, len(in))
 	for _, o := range in {
-		oid, err := parseOID(o.OID)
+		oid, err := roles.ParseOID(o.OID)
 		if err != nil {
 			return nil, fmt.Errorf("ca: other SAN OID %q: %w", o.OID, err)
 		}

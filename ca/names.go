@@ -4,14 +4,12 @@ import (
 	"crypto/x509/pkix"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
-	"golang.org/x/net/idna"
-
 	"pkid/errs"
+	"pkid/roles"
 )
 
 // SubjectFields are the subject attributes of the CA request blocks
@@ -51,12 +49,6 @@ type names struct {
 	others []OtherName
 }
 
-// hostnameRegexp is Vault's test of a DNS-shaped name (after IDNA), with an
-// optional leading wildcard label and trailing dot.
-var hostnameRegexp = regexp.MustCompile(`^(\*\.)?(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.?$`)
-
-var idnaProfile = idna.New(idna.StrictDomainName(true), idna.VerifyDNSLength(true))
-
 // parseNames builds the SANs of a CA request (no role restrictions apply):
 // the CN unless excluded, alt_names, ip_sans, uri_sans, other_sans. As in
 // Vault (strutil.ParseDedupAndSortStrings, RemoveDuplicates), alt_names
@@ -69,11 +61,11 @@ func parseNames(cn string, f NameFields) (names, error) {
 			n.emails = append(n.emails, s)
 			return nil
 		}
-		ascii, err := idnaProfile.ToASCII(s)
+		ascii, ok, err := roles.SANHostname(s)
 		if err != nil {
 			return errs.Invalidf("%v", err)
 		}
-		if hostnameRegexp.MatchString(ascii) {
+		if ok {
 			n.dns = append(n.dns, ascii)
 		}
 		return nil

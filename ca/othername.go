@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strconv"
-	"strings"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"pkid/errs"
+	"pkid/roles"
 )
 
 // OtherName is one otherName SAN (RFC 5280 §4.2.1.6) as Vault supports it:
@@ -28,58 +27,25 @@ func (o OtherName) String() string { return o.OID.String() + ";UTF-8:" + o.Value
 
 // ParseOtherSANs parses other_sans entries of the form
 // "<oid>;UTF8:<value>" (the type is utf8 or utf-8, any case), keeping their
-// order. Errors are errs.Invalid with Vault's wording, e.g.
+// order: roles.ParseOtherSANs' syntax, with the OID parsed for encoding.
+// Errors are errs.Invalid with Vault's wording, e.g.
 // `could not parse requested other SAN: expected a semicolon in other SAN "x"`.
 func ParseOtherSANs(list []string) ([]OtherName, error) {
 	var out []OtherName
 	for _, s := range list {
-		o, err := parseOtherSAN(s)
+		// One entry at a time, so that the first bad entry is the one
+		// reported, whatever is wrong with it (Vault's order).
+		parsed, err := roles.ParseOtherSANs([]string{s})
 		if err != nil {
 			return nil, errs.Invalidf("could not parse requested other SAN: %v", err)
 		}
-		out = append(out, o)
+		oid, err := roles.ParseOID(parsed[0].OID)
+		if err != nil {
+			return nil, errs.Invalidf("could not parse requested other SAN: invalid OID %q in other SAN %q", parsed[0].OID, s)
+		}
+		out = append(out, OtherName{OID: oid, Value: parsed[0].Value})
 	}
 	return out, nil
-}
-
-func parseOtherSAN(s string) (OtherName, error) {
-	oidText, rest, ok := strings.Cut(s, ";")
-	if !ok {
-		return OtherName{}, fmt.Errorf("expected a semicolon in other SAN %q", s)
-	}
-	typ, value, ok := strings.Cut(rest, ":")
-	if !ok {
-		return OtherName{}, fmt.Errorf("expected a colon in other SAN %q", s)
-	}
-	if !strings.EqualFold(typ, "utf8") && !strings.EqualFold(typ, "utf-8") {
-		return OtherName{}, fmt.Errorf("only utf8 other SANs are supported; found non-supported type in other SAN %q", s)
-	}
-	oid, err := parseOID(oidText)
-	if err != nil {
-		return OtherName{}, fmt.Errorf("invalid OID %q in other SAN %q", oidText, s)
-	}
-	return OtherName{OID: oid, Value: value}, nil
-}
-
-func parseOID(s string) (asn1.ObjectIdentifier, error) {
-	parts := strings.Split(s, ".")
-	if len(parts) < 2 {
-		return nil, fmt.Errorf("too few arcs")
-	}
-	oid := make(asn1.ObjectIdentifier, len(parts))
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("bad arc %q", p)
-		}
-		oid[i] = n
-	}
-	// X.660: the first arc is 0, 1 or 2, and under 0 and 1 the second is
-	// below 40 (the two share one encoded subidentifier).
-	if oid[0] > 2 || oid[0] < 2 && oid[1] >= 40 {
-		return nil, fmt.Errorf("bad first arcs")
-	}
-	return oid, nil
 }
 
 // GeneralName tags (RFC 5280 §4.2.1.6).

@@ -47,6 +47,7 @@ func (a *Authority) storeKey(tx storage.Tx, key crypto.Signer, name, pendingIssu
 	}
 	rec = &keyRecord{ID: id, Name: name, Type: KeyTypeOf(key.Public()), PrivateKey: pemText + "\n",
 		PendingIssuerName: pendingIssuerName}
+	a.rememberSigner(rec.PrivateKey, key)
 	if err := putKey(tx, rec); err != nil {
 		return nil, false, err
 	}
@@ -148,6 +149,7 @@ func (a *Authority) storeIssuer(tx storage.Tx, cert *x509.Certificate, name stri
 		Usage:                UsageAll,
 		LastModified:         a.cfg.Clock.Now().UTC(),
 	}
+	a.rememberCert(rec.Certificate, cert)
 	if cert.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		rec.Usage &^= UsageCRLSigning
 	}

@@ -519,7 +519,7 @@ func (m *Manager) RebuildDelta(ctx context.Context) ([]string, error) {
 		}
 		return nil, fmt.Errorf("error encountered during delta CRL building: %w", err)
 	}
-	return numberWarnings(ws), nil
+	return NumberWarnings(ws), nil
 }
 
 // rebuildDeltas signs every class's delta CRL from the delta WAL. A class
@@ -605,5 +605,5 @@ func (m *Manager) Rotate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, rebuildError(err)
 	}
-	return numberWarnings(ws), nil
+	return NumberWarnings(ws), nil
 }

@@ -247,7 +247,7 @@ func (m *Manager) SetCRLConfig(ctx context.Context, p CRLConfigPatch) (CRLConfig
 	if err != nil {
 		return next, nil, rebuildError(err)
 	}
-	return next, numberWarnings(warnings), nil
+	return next, NumberWarnings(warnings), nil
 }
 
 // rebuildError words a failed rebuild as Vault's handlers do.
@@ -261,9 +261,9 @@ func rebuildError(err error) error {
 	return fmt.Errorf("error encountered during CRL building: %w", err)
 }
 
-// numberWarnings renders rebuild warnings as Vault's revoke, rotate and
-// config handlers add them to their responses.
-func numberWarnings(ws []string) []string {
+// NumberWarnings renders rebuild warnings as Vault's revoke, rotate,
+// config and issuer handlers add them to their responses.
+func NumberWarnings(ws []string) []string {
 	out := make([]string, 0, len(ws))
 	for i, w := range ws {
 		out = append(out, fmt.Sprintf("Warning %d during CRL rebuild: %v", i+1, w))

@@ -437,7 +437,7 @@ func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, ca
 		m.version.Add(1) // another change landed meanwhile: reload next time
 		m.caches = map[string]*classCache{}
 	}
-	return &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: numberWarnings(s.buildWarnings())}, nil
+	return &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: NumberWarnings(s.buildWarnings())}, nil
 }
 
 // signAll signs the complete and delta CRL of every class that can sign,
@@ -481,7 +481,7 @@ func (m *Manager) revokeThenRebuild(c *candidate, now time.Time) (*RevokeResult,
 	if err != nil {
 		return nil, rebuildError(err)
 	}
-	return &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: numberWarnings(ws)}, nil
+	return &RevokeResult{Time: rec.RevocationTimeUTC, Warnings: NumberWarnings(ws)}, nil
 }
 
 // RecordIssuerRevocation writes, within the caller's transaction, the

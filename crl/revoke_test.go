@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -257,6 +258,10 @@ func TestListRevoked(t *testing.T) {
 	all, err := e.m.ListRevoked(context.Background(), "", 0)
 	if err != nil || len(all) != 3 {
 		t.Fatalf("list = %v, %v", all, err)
+	}
+	slices.Sort(serials)
+	if !slices.Equal(all, serials) {
+		t.Errorf("list = %v, want the revoked serials %v in order", all, serials)
 	}
 	for _, after := range []string{all[0], strings.ReplaceAll(all[0], ":", "-")} {
 		page, err := e.m.ListRevoked(context.Background(), after, 1)

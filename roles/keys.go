@@ -2,9 +2,11 @@ package roles
 
 import (
 	"crypto"
+	"crypto/dsa" //lint:ignore SA1019 DSA keys are recognised only to be refused as Vault refuses them
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 
 	"pkid/errs"
@@ -111,6 +113,9 @@ func (r *Role) CheckCSRKey(pub crypto.PublicKey) (KeySpec, error) {
 	minBits, sigBits := r.KeyBits, r.SignatureBits
 	switch r.KeyType {
 	case "any":
+		if actualType == "" {
+			return KeySpec{}, errs.Invalidf("Unknown key type in CSR: %s", x509.DSA)
+		}
 		if actualType == "rsa" && actualBits < rsaMinBits {
 			return KeySpec{}, errs.Invalidf("RSA keys < %d bits are unsafe and not supported", rsaMinBits)
 		}
@@ -139,7 +144,11 @@ func (r *Role) CheckCSRKey(pub crypto.PublicKey) (KeySpec, error) {
 	return KeySpec{Type: actualType, Bits: actualBits, SignatureBits: sigBits, UsePSS: r.UsePSS}, nil
 }
 
-// describeKey names a public key as Vault's key types do.
+// describeKey names a public key as Vault's key types do. Vault sorts the
+// other keys Go parses by the CSR's x509.PublicKeyAlgorithm: DSA, the only
+// other algorithm x509 names, comes back as type "" for the role check to
+// refuse (by the type a typed role needs, as unknown under "any"); a key
+// with no algorithm (X25519, say) is refused first, as an empty key.
 func describeKey(pub crypto.PublicKey) (string, int, error) {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
@@ -148,8 +157,8 @@ func describeKey(pub crypto.PublicKey) (string, int, error) {
 		return "ec", k.Curve.Params().BitSize, nil
 	case ed25519.PublicKey:
 		return "ed25519", 0, nil
-	case nil:
-		return "", 0, errs.Invalidf("Refusing to sign CSR with empty PublicKey. This usually means the SubjectPublicKeyInfo field has an OID not recognized by Go, such as 1.2.840.113549.1.1.10 for rsaPSS.")
+	case *dsa.PublicKey:
+		return "", 0, nil
 	}
-	return "", 0, errs.Invalidf("Unknown key type in CSR: %T", pub)
+	return "", 0, errs.Invalidf("Refusing to sign CSR with empty PublicKey. This usually means the SubjectPublicKeyInfo field has an OID not recognized by Go, such as 1.2.840.113549.1.1.10 for rsaPSS.")
 }

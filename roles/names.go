@@ -209,10 +209,12 @@ func (r *Role) firstRefused(names []string, id Identity) string {
 	return ""
 }
 
-// sanHostname converts a CN or alt_names entry to its DNS SAN form
+// SANHostname converts a CN or alt_names entry to its DNS SAN form
 // (punycode). ok is false for names that are not DNS-shaped, which are left
-// out silently; err is the IDNA error Vault answers with 400.
-func sanHostname(name string) (ascii string, ok bool, err error) {
+// out silently; err is the IDNA error Vault answers with 400. Leaf plans and
+// CA requests (package ca) share it, as Vault's one hostnameRegex serves
+// both.
+func SANHostname(name string) (ascii string, ok bool, err error) {
 	conv, err := toASCII(name)
 	if err != nil {
 		return "", false, err

@@ -268,7 +268,7 @@ func addName(dns, emails []string, name string) ([]string, []string, error) {
 	if strings.Contains(name, "@") {
 		return dns, append(emails, name), nil
 	}
-	ascii, ok, err := sanHostname(name)
+	ascii, ok, err := SANHostname(name)
 	if err != nil {
 		return nil, nil, errs.Invalidf("%s", err.Error())
 	}
@@ -297,7 +297,7 @@ func (r *Role) planOtherSANs(p *LeafPlan, req *LeafRequest, csr *x509.Certificat
 		return errs.Invalidf("could not parse requested other SAN: %v", err)
 	}
 	for _, o := range requested {
-		if _, err := parseOID(o.OID); err != nil {
+		if _, err := ParseOID(o.OID); err != nil {
 			return errs.Invalidf("could not parse requested other SAN: invalid OID %q", o.OID)
 		}
 	}

@@ -368,7 +368,7 @@ func TestPlanSign(t *testing.T) {
 // OpenSSL and Vault do.
 func otherNameSAN(t testing.TB, oid, value string) pkix.Extension {
 	t.Helper()
-	o, err := parseOID(oid)
+	o, err := ParseOID(oid)
 	if err != nil {
 		t.Fatal(err)
 	}

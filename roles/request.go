@@ -133,7 +133,7 @@ func (r *Role) validate() error {
 		return errs.Invalidf("unknown serial_number_source %s", r.SerialNumberSource)
 	}
 	for _, s := range r.ExtKeyUsageOIDs {
-		if _, err := parseOID(s); err != nil {
+		if _, err := ParseOID(s); err != nil {
 			return errs.Invalidf("%q could not be parsed as a valid oid for an extended key usage", s)
 		}
 	}
@@ -212,11 +212,12 @@ func policiesFromJSON(s string) ([]string, error) {
 	return out, nil
 }
 
-// parseOID reads a dotted OID. Vault's StringToOid only asks that each arc
+// ParseOID reads a dotted OID. Vault's StringToOid only asks that each arc
 // be an integer; pkid also refuses what DER cannot encode (RFC 5280 §4.1.2:
 // first arc 0..2, second below 40 under 0 and 1, no negative arcs), so that
 // a bad OID is refused at role write rather than failing every issue.
-func parseOID(s string) (asn1.ObjectIdentifier, error) {
+// Package ca parses the OIDs of CA requests with it too.
+func ParseOID(s string) (asn1.ObjectIdentifier, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) < 2 {
 		return nil, fmt.Errorf("invalid OID %q", s)

@@ -79,7 +79,7 @@ func (s *Store) Put(r *Role) error {
 
 // Delete removes the role; removing a missing role is not an error.
 func (s *Store) Delete(name string) error {
-	if err := s.space.Update(func(tx storage.Tx) error { return tx.Delete(rolePrefix + name) }); err != nil {
+	if err := s.space.Update(func(tx storage.Tx) error { return tx.Delete(StorageKey(name)) }); err != nil {
 		return fmt.Errorf("roles: delete %s: %w", name, err)
 	}
 	return nil

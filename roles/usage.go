@@ -95,7 +95,7 @@ func ExtKeyUsages(names []string, server, client, codeSigning, email bool) []x50
 func ExtKeyUsageOIDs(oids []string) []asn1.ObjectIdentifier {
 	var out []asn1.ObjectIdentifier
 	for _, s := range oids {
-		if oid, err := parseOID(s); err == nil {
+		if oid, err := ParseOID(s); err == nil {
 			out = append(out, oid)
 		}
 	}
@@ -127,7 +127,7 @@ func parsePolicies(entries []string) ([]policyEntry, error) {
 		if s == "" {
 			continue
 		}
-		_, oidErr := parseOID(s)
+		_, oidErr := ParseOID(s)
 		if oidErr == nil {
 			out = append(out, policyEntry{OID: s})
 			continue
@@ -136,7 +136,7 @@ func parsePolicies(entries []string) ([]policyEntry, error) {
 		if err := json.Unmarshal([]byte(s), &e); err != nil {
 			return nil, fmt.Errorf("Policy Identifier %q is neither a valid OID: %s, Nor JSON Policy Identifier: %s", s, oidErr, err)
 		}
-		if _, err := parseOID(e.OID); err != nil {
+		if _, err := ParseOID(e.OID); err != nil {
 			return nil, fmt.Errorf("Policy Identifier %q is neither a valid OID: %s, Nor JSON Policy Identifier: invalid oid %q", s, oidErr, e.OID)
 		}
 		out = append(out, e)
@@ -158,11 +158,11 @@ func PolicyInfo(entries []string) (Policies, error) {
 	var p Policies
 	qualified := false
 	for _, e := range parsed {
-		oid, _ := parseOID(e.OID)
+		oid, _ := ParseOID(e.OID)
 		p.OIDs = append(p.OIDs, oid)
 	}
 	for _, s := range entries {
-		if _, err := parseOID(s); err != nil && s != "" {
+		if _, err := ParseOID(s); err != nil && s != "" {
 			qualified = true
 		}
 	}
@@ -206,7 +206,7 @@ var (
 func policyExtension(entries []policyEntry) (*pkix.Extension, error) {
 	infos := make([]policyInformation, 0, len(entries))
 	for _, e := range entries {
-		oid, err := parseOID(e.OID)
+		oid, err := ParseOID(e.OID)
 		if err != nil {
 			return nil, err
 		}

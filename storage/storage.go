@@ -21,6 +21,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // SchemaVersion is the layout version this build writes and understands.
@@ -74,7 +75,7 @@ func Open(path string, opts Options) (*Store, error) {
 		FreelistType:   bolt.FreelistMapType,
 	})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
 		}
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
@@ -131,7 +132,7 @@ func (s *Store) Space(name string) *Space {
 func (s *Store) DropSpace(name string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		err := tx.DeleteBucket([]byte(spacePrefix + name))
-		if errors.Is(err, bolt.ErrBucketNotFound) {
+		if errors.Is(err, berrors.ErrBucketNotFound) {
 			return nil
 		}
 		return err

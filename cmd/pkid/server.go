@@ -157,10 +157,7 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
-	hs := &http.Server{
-		Handler: srv, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 1 << 20,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := newHTTPServer(srv, log)
 	printBanner(stdout, f, scheme+"://"+ln.Addr().String(), dataDir, rootToken)
 	log.Info("pkid listening", "addr", ln.Addr().String(), "data", dataDir, "dev", f.dev)
 	errc := make(chan error, 1)
@@ -177,6 +174,22 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 		log.Warn("shutdown", "error", err)
 	}
 	return nil
+}
+
+// newHTTPServer serves h with the timeouts of Vault's TCP listener
+// defaults (http_read_header_timeout 10s, http_read_timeout 30s,
+// http_idle_timeout 5m): a client that trickles its request or leaves its
+// keep-alive connection idle cannot hold a connection forever. Handlers
+// themselves are not timed (no write timeout), as in Vault.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // dataFolder returns the folder to keep data in: -data, or for a dev server
