@@ -15,13 +15,7 @@ import (
 // SubjectFields are the subject attributes of the CA request blocks
 // (spec §3.0 block CA): comma lists, duplicates removed keeping order.
 type SubjectFields struct {
-	OU            []string `json:"ou"`
-	Organization  []string `json:"organization"`
-	Country       []string `json:"country"`
-	Locality      []string `json:"locality"`
-	Province      []string `json:"province"`
-	StreetAddress []string `json:"street_address"`
-	PostalCode    []string `json:"postal_code"`
+	roles.Subject
 	// SerialNumber is the subject serialNumber attribute (OID 2.5.4.5), not
 	// the certificate serial.
 	SerialNumber string `json:"serial_number"`
@@ -130,32 +124,4 @@ func dedupSorted(in []string) []string {
 }
 
 // subject builds a CA subject: CN, serialNumber and the attribute lists.
-func (s SubjectFields) subject(cn string) pkix.Name {
-	return pkix.Name{
-		CommonName:         cn,
-		SerialNumber:       s.SerialNumber,
-		Country:            dedupe(s.Country),
-		Organization:       dedupe(s.Organization),
-		OrganizationalUnit: dedupe(s.OU),
-		Locality:           dedupe(s.Locality),
-		Province:           dedupe(s.Province),
-		StreetAddress:      dedupe(s.StreetAddress),
-		PostalCode:         dedupe(s.PostalCode),
-	}
-}
-
-// dedupe removes duplicates keeping the first occurrence.
-func dedupe(in []string) []string {
-	if len(in) == 0 {
-		return nil
-	}
-	seen := make(map[string]bool, len(in))
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func (s SubjectFields) subject(cn string) pkix.Name { return s.Subject.Name(cn, s.SerialNumber) }

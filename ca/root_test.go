@@ -14,6 +14,7 @@ import (
 
 	"pkid/crl"
 	"pkid/errs"
+	"pkid/roles"
 	"pkid/storage"
 )
 
@@ -160,8 +161,8 @@ func TestGenerateRootExtensions(t *testing.T) {
 		}},
 		{"subject fields", RootRequest{
 			NameFields: NameFields{CommonName: "Sub Root"},
-			SubjectFields: SubjectFields{OU: []string{"Ops", "Ops", "Sec"}, Organization: []string{"Example Inc"}, Country: []string{"US"},
-				Locality: []string{"Springfield"}, Province: []string{"IL"}, StreetAddress: []string{"1 Main St"}, PostalCode: []string{"62701"}, SerialNumber: "SN-1"},
+			SubjectFields: SubjectFields{Subject: roles.Subject{OU: []string{"Ops", "Ops", "Sec"}, Organization: []string{"Example Inc"}, Country: []string{"US"},
+				Locality: []string{"Springfield"}, Province: []string{"IL"}, StreetAddress: []string{"1 Main St"}, PostalCode: []string{"62701"}}, SerialNumber: "SN-1"},
 		}, func(t *testing.T, c *x509.Certificate, _ []string) {
 			s := c.Subject
 			if s.CommonName != "Sub Root" || len(s.OrganizationalUnit) != 2 || s.Organization[0] != "Example Inc" || s.Country[0] != "US" ||
@@ -352,7 +353,7 @@ func TestSignIntermediate(t *testing.T) {
 		}},
 		{"explicit path length and names", SignIntermediateRequest{CSR: ecCSR, NameFields: NameFields{CommonName: "int.example.com"},
 			CAExtensionFields: CAExtensionFields{MaxPathLength: intp(0), PermittedDNSDomains: []string{"example.com"}},
-			SubjectFields:     SubjectFields{Organization: []string{"Example"}}}, bigTTLs, func(t *testing.T, s *SignedCA) {
+			SubjectFields:     SubjectFields{Subject: roles.Subject{Organization: []string{"Example"}}}}, bigTTLs, func(t *testing.T, s *SignedCA) {
 			if s.Cert.MaxPathLen != 0 || !s.Cert.MaxPathLenZero || s.Cert.Subject.CommonName != "int.example.com" ||
 				len(s.Cert.DNSNames) != 1 || s.Cert.Subject.Organization[0] != "Example" || len(s.Cert.PermittedDNSDomains) != 1 {
 				t.Errorf("cert %v pathlen %d dns %v", s.Cert.Subject, s.Cert.MaxPathLen, s.Cert.DNSNames)
@@ -451,7 +452,7 @@ func newCSR(t *testing.T, c *testCA, keyType, cn string) string {
 		bits = 2048
 	}
 	gen, err := c.GenerateIntermediate(context.Background(), ModeInternal, &IntermediateRequest{
-		NameFields: NameFields{CommonName: cn}, SubjectFields: SubjectFields{Organization: []string{"CSR Org"}},
+		NameFields: NameFields{CommonName: cn}, SubjectFields: SubjectFields{Subject: roles.Subject{Organization: []string{"CSR Org"}}},
 		KeyFields: KeyFields{KeyType: str(keyType), KeyBits: intp(bits)},
 	})
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"pkid/roles"
+
 	zx509 "github.com/zmap/zcrypto/x509"
 	"github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
@@ -89,7 +91,7 @@ func TestCACertificatesPassZlint(t *testing.T) {
 			}
 			root, err := c.GenerateRoot(ctx, ModeInternal, false, &RootRequest{
 				NameFields:     NameFields{CommonName: "Lint Root " + k.name, AltNames: "root.example.com", OtherSANs: []string{"1.3.6.1.4.1.311.20.2.3;UTF8:ca@example.com"}},
-				SubjectFields:  SubjectFields{Organization: []string{"Example"}, Country: []string{"US"}},
+				SubjectFields:  SubjectFields{Subject: roles.Subject{Organization: []string{"Example"}, Country: []string{"US"}}},
 				KeyFields:      KeyFields{KeyType: str(k.typ), KeyBits: intp(k.bits)},
 				UsePSS:         k.pss,
 				IssuerName:     str("root"),
@@ -109,7 +111,7 @@ func TestCACertificatesPassZlint(t *testing.T) {
 			signed, err := c.SignIntermediate(ctx, "root", &SignIntermediateRequest{
 				CSR:               csrPEM(gen.CSR),
 				CAExtensionFields: CAExtensionFields{MaxPathLength: intp(0), PermittedDNSDomains: []string{"example.com"}},
-				SubjectFields:     SubjectFields{OU: []string{"Ops"}},
+				SubjectFields:     SubjectFields{Subject: roles.Subject{OU: []string{"Ops"}}},
 				UsePSS:            k.pss,
 				ValidityFields:    ValidityFields{TTL: 8760 * time.Hour},
 			}, bigTTLs)

@@ -168,13 +168,7 @@ func (r *Role) plan(p *LeafPlan, req *LeafRequest, csr *x509.CertificateRequest,
 	if err := r.planURIs(p, req, csr, env.Identity); err != nil {
 		return err
 	}
-	p.Subject = pkix.Name{
-		CommonName: cn, SerialNumber: serial,
-		Country: dedupStable(r.Country), Organization: dedupStable(r.Organization),
-		OrganizationalUnit: dedupStable(r.OU), Locality: dedupStable(r.Locality),
-		Province: dedupStable(r.Province), StreetAddress: dedupStable(r.StreetAddress),
-		PostalCode: dedupStable(r.PostalCode),
-	}
+	p.Subject = r.Subject.Name(cn, serial)
 	// Vault computes the validity before it looks at user IDs, so a request
 	// wrong on both counts gets the TTL error.
 	validity, err := ComputeValidity(ValidityInput{

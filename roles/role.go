@@ -72,13 +72,7 @@ type Settings struct {
 	UseCSRCommonName bool `json:"use_csr_common_name"`
 	UseCSRSANs       bool `json:"use_csr_sans"`
 
-	OU            []string `json:"ou"`
-	Organization  []string `json:"organization"`
-	Country       []string `json:"country"`
-	Locality      []string `json:"locality"`
-	Province      []string `json:"province"`
-	StreetAddress []string `json:"street_address"`
-	PostalCode    []string `json:"postal_code"`
+	Subject
 
 	// KeyType is rsa, ec, ed25519 or any. KeyBits and SignatureBits hold
 	// the resolved values (2048 for rsa, 256 for ec; 256-bit hashes for
