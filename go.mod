@@ -1,4 +1,4 @@
-module pkid
+module github.com/pkid-dev/pkid
 
 go 1.26.0
 

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"pkid/api/authmethod/approle"
-	"pkid/api/authmethod/kubernetes"
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/api/authmethod/approle"
+	"github.com/pkid-dev/pkid/api/authmethod/kubernetes"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // newAuthBackend builds the backend of an auth method mount. Its records

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"pkid/field"
+	"github.com/pkid-dev/pkid/field"
 )
 
 // Operation is the logical operation a request asks for (spec §1.3).

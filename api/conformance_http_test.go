@@ -19,7 +19,7 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // rawCall sends a request and returns the status, headers and body bytes.

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // Routing errors, worded as Vault's router words them.

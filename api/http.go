@@ -16,10 +16,10 @@ import (
 	"strings"
 	"unicode"
 
-	"pkid/api/acl"
-	"pkid/api/token"
-	"pkid/errs"
-	"pkid/randid"
+	"github.com/pkid-dev/pkid/api/acl"
+	"github.com/pkid-dev/pkid/api/token"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/randid"
 )
 
 // maxPathLength bounds the logical path. Vault (OpenBao) spends time square

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 type panicBackend struct{ emptyBackend }

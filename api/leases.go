@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"pkid/crl"
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // Leases: a PKI role with generate_lease=true attaches a lease to each

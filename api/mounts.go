@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"pkid/errs"
-	"pkid/randid"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/randid"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // backend is what serves the paths under one mount.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // BenchmarkPipeline runs requests through the server's handler directly,

@@ -6,11 +6,11 @@ import (
 	"io"
 	"log/slog"
 
-	"pkid/ca"
-	"pkid/clock"
-	"pkid/crl"
-	"pkid/roles"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/ca"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/roles"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // pkiBackend serves one PKI mount. Its routes are spread over the pki_*.go

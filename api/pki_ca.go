@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"pkid/ca"
-	"pkid/crl"
+	"github.com/pkid-dev/pkid/ca"
+	"github.com/pkid-dev/pkid/crl"
 )
 
 // The CA hierarchy of a PKI mount (spec §3.1, §3.2): generation, signing and

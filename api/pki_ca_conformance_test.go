@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"pkid/clock"
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // Vault-fidelity cases for the CA hierarchy endpoints (spec §3.0–§3.2,

@@ -13,7 +13,7 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // wantStatus asserts a vault/api error's status and that one of its

@@ -15,7 +15,7 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // caHTTP sends a raw request and returns status, content type and body.

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"pkid/crl"
+	"github.com/pkid-dev/pkid/crl"
 )
 
 // Revocation, CRL, OCSP and tidy routes (spec §3.1–3.3). CRL and OCSP

@@ -24,8 +24,8 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
-	"pkid/clock"
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // Vault-fidelity tests for revocation, CRLs, OCSP and tidy: each request is

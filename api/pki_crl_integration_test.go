@@ -20,10 +20,10 @@ import (
 	vault "github.com/hashicorp/vault/api"
 	"golang.org/x/crypto/ocsp"
 
-	"pkid/ca"
-	"pkid/clock"
-	"pkid/crl"
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/ca"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // The CRL manager plugs into the Authority, and the Authority into it.

@@ -19,10 +19,10 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
-	"pkid/clock"
-	"pkid/crl"
-	"pkid/storage"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/storage"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 // crlIssuers is a fixed crl.IssuerSource: the ca engineer's Authority

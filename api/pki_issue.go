@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"pkid/ca"
-	"pkid/roles"
+	"github.com/pkid-dev/pkid/ca"
+	"github.com/pkid-dev/pkid/roles"
 )
 
 // Issuance routes (spec §3.1 issue, sign, certs, cert; §3.2 sign-verbatim)

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // These tests pin behaviours where Vault (the reference) and OpenBao (whose

@@ -24,7 +24,7 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // issPKI is the tutorial's hierarchy on a test server, with EC keys for

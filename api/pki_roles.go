@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 
-	"pkid/errs"
-	"pkid/roles"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
 )
 
 // Role routes (spec §3.1 roles, §4): LIST roles and roles/:name with read,

@@ -12,7 +12,7 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // issStatus returns the HTTP status and error texts of a vault/api error.

@@ -3,8 +3,8 @@ package api
 import (
 	"fmt"
 
-	"pkid/api/token"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/api/token"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 const initializedKey = "core/root-token-created"

@@ -12,10 +12,10 @@ import (
 	"fmt"
 	"strings"
 
-	"pkid/api/acl"
-	"pkid/api/audit"
-	"pkid/api/token"
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/api/acl"
+	"github.com/pkid-dev/pkid/api/audit"
+	"github.com/pkid-dev/pkid/api/token"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // security is the Server's policy store and audit broker.

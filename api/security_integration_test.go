@@ -29,8 +29,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	vault "github.com/hashicorp/vault/api"
 
-	"pkid/clock"
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // The tutorial's policies, verbatim (shared/tutorial.md).

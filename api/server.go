@@ -12,10 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"pkid/api/token"
-	"pkid/clock"
-	"pkid/randid"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/api/token"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/randid"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Config is what a Server is built from. Zero values have the documented

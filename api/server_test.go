@@ -11,7 +11,7 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 // call sends a raw request and returns the status and decoded JSON body.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"pkid/errs"
-	"pkid/field"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/field"
 )
 
 // sysBackend serves sys/ (spec §2).

@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"time"
 
-	"pkid/api/acl"
-	"pkid/api/audit"
-	"pkid/api/token"
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/api/acl"
+	"github.com/pkid-dev/pkid/api/audit"
+	"github.com/pkid-dev/pkid/api/token"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 func (s *Server) auditRoutes() []Route {

@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	"pkid/api/authmethod"
-	"pkid/api/token"
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/api/authmethod"
+	"github.com/pkid-dev/pkid/api/token"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // authMountRoutes serve sys/auth: list, enable, read, disable and tune of

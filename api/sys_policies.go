@@ -6,8 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"pkid/api/acl"
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/api/acl"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // policyRoutes serve sys/policies/acl (spec §2.6) and the legacy

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"pkid/clock"
-	"pkid/errs"
-	"pkid/field"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/field"
 )
 
 // Test-double features Vault lacks (DESIGN.md): a movable clock and injected
@@ -124,10 +124,10 @@ func (s *Server) testDoubleRoutes() []Route {
 		return nil
 	}
 	return []Route{
-		{Pattern: "pkid/clock", Operations: map[Operation]HandlerFunc{
+		{Pattern: "github.com/pkid-dev/pkid/clock", Operations: map[Operation]HandlerFunc{
 			OpRead: s.handleReadClock, OpUpdate: s.handleMoveClock}},
-		{Pattern: "pkid/faults", Operations: map[Operation]HandlerFunc{OpList: s.handleListFaults}},
-		{Pattern: "pkid/faults/{name:" + NamePattern + "}", Operations: map[Operation]HandlerFunc{
+		{Pattern: "github.com/pkid-dev/pkid/faults", Operations: map[Operation]HandlerFunc{OpList: s.handleListFaults}},
+		{Pattern: "github.com/pkid-dev/pkid/faults/{name:" + NamePattern + "}", Operations: map[Operation]HandlerFunc{
 			OpRead: s.handleReadFault, OpUpdate: s.handleWriteFault, OpDelete: s.handleDeleteFault}},
 	}
 }

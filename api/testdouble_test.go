@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/pkidtest"
+	"github.com/pkid-dev/pkid/pkidtest"
 )
 
 func TestMovableClock(t *testing.T) {

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"pkid/api/token"
-	"pkid/errs"
-	"pkid/field"
+	"github.com/pkid-dev/pkid/api/token"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/field"
 )
 
 // tokenBackend serves auth/token/ (spec §2.8).

@@ -3,7 +3,7 @@ package api
 import (
 	"context"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // moreTokenRoutes are the token store paths of issue 6: accessors, renewal

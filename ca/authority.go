@@ -24,9 +24,9 @@ import (
 	"sync"
 	"time"
 
-	"pkid/clock"
-	"pkid/crl"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Config is what an Authority is built from.

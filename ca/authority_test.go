@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"pkid/crl"
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 func TestRootIntermediateSetSigned(t *testing.T) {

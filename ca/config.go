@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // URLConfig is config/urls, or an issuer's own URL override.

@@ -7,7 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // ParseCSR decodes the PEM certificate request a client sent in "csr", with

@@ -3,8 +3,8 @@ package ca
 import (
 	"crypto/x509"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // DefaultCA returns the default issuer's chain (the issuer first) for the

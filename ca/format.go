@@ -6,7 +6,7 @@ import (
 	"encoding/pem"
 	"strings"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // Output formats of the format field (spec §5.9).

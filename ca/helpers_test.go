@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"pkid/clock"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // testNow is the fake time every test authority starts at.

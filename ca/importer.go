@@ -8,8 +8,8 @@ import (
 	"encoding/pem"
 	"fmt"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // ImportResult is the answer of the import endpoints (set-signed,

@@ -8,9 +8,9 @@ import (
 	"encoding/asn1"
 	"fmt"
 
-	"pkid/errs"
-	"pkid/roles"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // IntermediateRequest is the input of intermediate/generate/:exported, its

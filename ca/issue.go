@@ -6,10 +6,10 @@ import (
 	"crypto/x509"
 	"time"
 
-	"pkid/crl"
-	"pkid/errs"
-	"pkid/roles"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // IssueRequest is the body of issue/:role and issuer/:ref/issue/:role: the

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"pkid/clock"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // benchCA is an authority over a durable store (fsync on, as in

@@ -3,8 +3,8 @@ package ca
 import (
 	"time"
 
-	"pkid/crl"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // StoredCert is a certificate of the mount's store and its revocation

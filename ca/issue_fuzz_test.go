@@ -13,7 +13,7 @@ import (
 	"slices"
 	"testing"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // FuzzSignCSR runs arbitrary DER through sign/:role and sign-verbatim on

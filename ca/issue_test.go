@@ -22,11 +22,11 @@ import (
 	"testing"
 	"time"
 
-	"pkid/crl"
-	"pkid/errs"
-	"pkid/field"
-	"pkid/roles"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/field"
+	"github.com/pkid-dev/pkid/roles"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // putRole writes a role as the API would from a request body.

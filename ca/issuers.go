@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"pkid/crl"
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // IssuerInfo is an issuer as issuer/:ref answers it.

@@ -10,7 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // PEM block types of private keys (spec §5.8).

@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"io"
 
-	"pkid/errs"
-	"pkid/roles"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
 )
 
 // Key types as Vault names them in key_type and private_key_type.

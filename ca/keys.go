@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // KeyInfo describes a stored key; the private key itself is never part of

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"math/big"
 
-	"pkid/roles"
+	"github.com/pkid-dev/pkid/roles"
 )
 
 // leafPath tells the two signature-algorithm rules apart (spec §5.6): on

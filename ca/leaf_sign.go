@@ -10,7 +10,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // signLeafCert is x509.CreateCertificate without the check of its own

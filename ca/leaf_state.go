@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"sync"
 
-	"pkid/errs"
-	"pkid/roles"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // leafState is what an Authority keeps for leaf issuance between requests.

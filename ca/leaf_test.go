@@ -3,7 +3,7 @@ package ca
 import (
 	"testing"
 
-	"pkid/roles"
+	"github.com/pkid-dev/pkid/roles"
 )
 
 // TestLeafUsesPSS: Vault's certTemplateSetSigAlgo only turns use_pss into a

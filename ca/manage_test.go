@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 func TestUpdateIssuer(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"sort"
 	"strings"
 
-	"pkid/errs"
-	"pkid/roles"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
 )
 
 // SubjectFields are the subject attributes of the CA request blocks

@@ -11,8 +11,8 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
-	"pkid/errs"
-	"pkid/roles"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
 )
 
 // OtherName is one otherName SAN (RFC 5280 §4.2.1.6) as Vault supports it:

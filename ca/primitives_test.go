@@ -19,8 +19,8 @@ import (
 	"strings"
 	"testing"
 
-	"pkid/crl"
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 func TestValidateKeyTypeBits(t *testing.T) {

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"sort"
 
-	"pkid/crl"
-	"pkid/errs"
-	"pkid/randid"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/randid"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // storeKey records key within tx unless a key with the same public key is

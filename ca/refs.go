@@ -4,8 +4,8 @@ import (
 	"regexp"
 	"strings"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // DefaultRef is the reserved reference to the mount's default issuer or key.

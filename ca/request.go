@@ -6,8 +6,8 @@ import (
 	"net"
 	"strings"
 
-	"pkid/errs"
-	"pkid/roles"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
 )
 
 // Export modes of the :exported path segment of the generation endpoints.

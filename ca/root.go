@@ -7,9 +7,9 @@ import (
 	"errors"
 	"strings"
 
-	"pkid/crl"
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // RootRequest is the input of root/generate/:exported and its aliases

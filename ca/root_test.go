@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"pkid/crl"
-	"pkid/errs"
-	"pkid/roles"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 func TestGenerateRootKeys(t *testing.T) {

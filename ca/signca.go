@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"strings"
 
-	"pkid/crl"
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // SignIntermediateRequest is the input of root/sign-intermediate and

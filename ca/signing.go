@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 
-	"pkid/errs"
-	"pkid/roles"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/roles"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Leaf NotAfter behaviours of an issuer (leaf_not_after_behavior): what

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // signingCache keeps resolved signing issuers (what loadIssuer returns)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // TestSigningIssuerCacheFollowsStorage changes, one at a time, each record a

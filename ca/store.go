@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Storage keys of a mount's CA records (spec §6.1, the layout OpenBao uses).

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // MountTTLs are the effective lease TTLs of the mount serving a request

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/roles"
+	"github.com/pkid-dev/pkid/roles"
 
 	zx509 "github.com/zmap/zcrypto/x509"
 	"github.com/zmap/zlint/v3"

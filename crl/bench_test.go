@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"pkid/clock"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Benchmarks run on a store with fsync on, as in production, and EC P-256

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"pkid/errs"
-	"pkid/randid"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/randid"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // crlState is the CRL bookkeeping of a mount (spec §6.1 crls/config): which

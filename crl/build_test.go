@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 func TestNextUpdateFollowsExpiry(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"math/big"
 	"strings"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // The certificate store of a mount: every issued, signed or generated

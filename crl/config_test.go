@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 func TestCRLConfigValidation(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // FetchCRL returns the stored DER of a CRL, complete or delta: the default

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"pkid/clock"
-	"pkid/storage"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/storage"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 // t0 is the fake clock's start in every test.

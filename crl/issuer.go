@@ -11,7 +11,7 @@ import (
 	"crypto/x509"
 	"time"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Issuer is what crl needs to know of one issuer of the mount.

@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"pkid/clock"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Config is what a Manager is built from.

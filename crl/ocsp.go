@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // OCSPOutcome classifies an OCSP answer. The body is always an OCSP

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Storage layout of revocation (mount-relative keys):

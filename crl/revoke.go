@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // RevokeRequest is a revoke or revoke-with-key request (spec §3.1, §3.2).

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 func TestRevokeIsOnTheCRL(t *testing.T) {

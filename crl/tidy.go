@@ -14,7 +14,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Tidy runs in the background, one run at a time (spec §3.1, §6.4). It reads

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"pkid/errs"
-	"pkid/field"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/field"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 const autoTidyKey = "config/auto-tidy"

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // revVerdict is the revocation pass's decision on one index entry.

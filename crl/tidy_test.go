@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 func (e *env) tidy(r TidyRequest) TidyStatus {

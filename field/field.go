@@ -28,7 +28,7 @@ import (
 	"strings"
 	"time"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // Options in the `field` struct tag:

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 func TestParseDuration(t *testing.T) {

@@ -17,9 +17,9 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
-	"pkid/api"
-	"pkid/clock"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/api"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Server is a running in-process pkid.

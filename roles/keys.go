@@ -9,7 +9,7 @@ import (
 	"crypto/x509"
 	"fmt"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // rsaMinBits is the smallest RSA key Vault accepts anywhere.

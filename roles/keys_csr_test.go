@@ -7,7 +7,7 @@ import (
 	"crypto/rand"
 	"testing"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // Keys Go parses but Vault does not sign are refused with Vault's texts:

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // Test keys, made once: RSA generation is slow.

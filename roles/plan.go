@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // LeafRequest is the LEAF parameter block (spec §3.0) that issue, sign and

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"pkid/errs"
-	"pkid/field"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/field"
 )
 
 // Request is the body of a role write, typed as Vault's role schema types

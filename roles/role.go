@@ -7,7 +7,7 @@ package roles
 import (
 	"time"
 
-	"pkid/field"
+	"github.com/pkid-dev/pkid/field"
 )
 
 // Role is a stored PKI role (spec §4.1). Each field's zero value is not

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"pkid/errs"
-	"pkid/field"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/field"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 // newRole decodes raw as the API decodes a POST body and builds the role.

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // OtherName is an otherName SAN with a UTF8String value (RFC 5280

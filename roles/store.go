@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // rolePrefix is the mount-relative prefix of role records.

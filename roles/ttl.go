@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // Issuer leaf_not_after_behavior values.

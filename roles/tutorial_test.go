@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // The five roles of the tutorial (shared/tutorial.md), written as the vault

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"pkid/storage"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/storage"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 // holdCommitter starts a Commit whose function blocks inside the committer's

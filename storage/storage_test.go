@@ -10,8 +10,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"pkid/storage"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/storage"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 func put(t *testing.T, sp *storage.Space, kv ...string) {

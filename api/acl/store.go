@@ -6,8 +6,8 @@ import (
 	"strings"
 	"sync"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // keyPrefix is where policies live in the store's space.

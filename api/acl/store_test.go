@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"pkid/errs"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 func newStore(t *testing.T) *Store {

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"pkid/clock"
-	"pkid/errs"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 var testTime = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)

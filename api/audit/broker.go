@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"pkid/clock"
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // keyPrefix is where enabled devices are remembered in the broker's space.

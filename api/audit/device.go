@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"sync"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // Config is a device as sys/audit/:path enables it.

@@ -3,7 +3,7 @@ package authmethod
 import (
 	"strings"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // rolePrefix is where a method keeps its roles in its mount's space, as JSON

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"pkid/errs"
-	"pkid/field"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/field"
 )
 
 // TokenParams are the token settings of a role, as Vault's tokenutil keeps

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 func ptr[T any](v T) *T { return &v }

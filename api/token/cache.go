@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // entryCache keeps decoded token entries with the stored bytes they were

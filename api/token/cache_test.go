@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"pkid/clock"
+	"github.com/pkid-dev/pkid/clock"
 )
 
 // TestLookupCacheIsExact: once a token has been looked up (and its entry

@@ -16,10 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"pkid/clock"
-	"pkid/errs"
-	"pkid/randid"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/randid"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 const (

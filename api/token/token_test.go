@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"pkid/clock"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 func newStore(t *testing.T) (*Store, *clock.Fake) {

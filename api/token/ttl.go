@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // ttlPlan is what Vault's framework.CalculateTTL needs to know.

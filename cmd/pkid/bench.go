@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"pkid/loadtest"
+	"github.com/pkid-dev/pkid/loadtest"
 )
 
 const benchUsage = `Usage: pkid bench issue|sign [options]

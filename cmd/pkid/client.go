@@ -23,7 +23,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
-	"pkid/field"
+	"github.com/pkid-dev/pkid/field"
 )
 
 // defaultAddress is the vault CLI's default; `pkid server -dev` prints the

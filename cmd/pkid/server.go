@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"pkid/api"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/api"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 type serverFlags struct {

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Open returns a store in a fresh file under t.TempDir(). Writes skip fsync:

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"pkid/storage"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/storage"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 // recordingTB runs the helper's cleanups on demand and keeps its complaints,

@@ -16,11 +16,11 @@ import (
 	"strings"
 	"time"
 
-	"pkid/api/authmethod"
-	"pkid/clock"
-	"pkid/errs"
-	"pkid/randid"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/api/authmethod"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/randid"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Storage keys inside the mount's space.

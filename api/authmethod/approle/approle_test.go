@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"pkid/api/authmethod"
-	"pkid/clock"
-	"pkid/errs"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/api/authmethod"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 const mountMax = 768 * time.Hour

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"strings"
 
-	"pkid/api/authmethod"
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/api/authmethod"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // LoginRequest is the body of POST login.

@@ -5,11 +5,11 @@ import (
 	"strings"
 	"time"
 
-	"pkid/api/authmethod"
-	"pkid/errs"
-	"pkid/field"
-	"pkid/randid"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/api/authmethod"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/field"
+	"github.com/pkid-dev/pkid/randid"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // secretID is a stored secret id (its value is only in the key, HMAC'd).

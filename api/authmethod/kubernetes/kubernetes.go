@@ -18,10 +18,10 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"pkid/api/authmethod"
-	"pkid/clock"
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/api/authmethod"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Storage keys inside the mount's space.

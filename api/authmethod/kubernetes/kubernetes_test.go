@@ -22,10 +22,10 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"pkid/api/authmethod"
-	"pkid/clock"
-	"pkid/errs"
-	"pkid/storage/storagetest"
+	"github.com/pkid-dev/pkid/api/authmethod"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 var now = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)

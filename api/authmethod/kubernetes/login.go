@@ -15,8 +15,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"pkid/api/authmethod"
-	"pkid/errs"
+	"github.com/pkid-dev/pkid/api/authmethod"
+	"github.com/pkid-dev/pkid/errs"
 )
 
 // allowedAlgs are the signing algorithms of Kubernetes service account

@@ -4,9 +4,9 @@ import (
 	"strings"
 	"time"
 
-	"pkid/api/authmethod"
-	"pkid/errs"
-	"pkid/storage"
+	"github.com/pkid-dev/pkid/api/authmethod"
+	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // RoleRequest is the body of POST role/:name. Absent fields keep their
