@@ -79,10 +79,7 @@ func newShapeServer(t *testing.T) (*shapeBackend, *httptest.Server) {
 	t.Helper()
 	srv, hs := newTestServer(t, &bytes.Buffer{})
 	b := &shapeBackend{started: make(chan struct{}), done: make(chan error, 1)}
-	srv.mu.Lock()
-	srv.mounts["shape/"] = &mount{life: &mountLife{}, entry: MountEntry{Kind: kindSecret, Path: "shape/", Type: "shape"},
-		backend: b, table: newRouteTable(b.routes(), nil, nil)}
-	srv.mu.Unlock()
+	srv.addTestMount("shape/", b)
 	return b, hs
 }
 

@@ -44,25 +44,49 @@ func (panicBackend) routes() []Route {
 	}
 }
 
+// testPeriodicInterval is the periodic interval of test servers: short, so
+// that any test touching the mount table or a mount's state without the
+// server's lock races the periodic loop and the race detector sees it.
+const testPeriodicInterval = 10 * time.Millisecond
+
+// newTestServer is a server with a panicBackend mounted at test/ and the
+// periodic loop running every testPeriodicInterval.
 func newTestServer(t *testing.T, logs *bytes.Buffer) (*Server, *httptest.Server) {
+	t.Helper()
+	return newTestServerWith(t, logs, testPeriodicInterval)
+}
+
+// newTestServerWith is newTestServer with a chosen periodic interval
+// (negative: no periodic loop, for tests that count RunPeriodic calls).
+func newTestServerWith(t *testing.T, logs *bytes.Buffer, periodic time.Duration) (*Server, *httptest.Server) {
 	t.Helper()
 	store, err := storage.Open(filepath.Join(t.TempDir(), "db"), storage.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	srv, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(logs, nil)), PeriodicInterval: periodic})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.InitRootToken("root"); err != nil {
 		t.Fatal(err)
 	}
-	b := panicBackend{}
-	srv.mounts["test/"] = &mount{life: &mountLife{}, entry: MountEntry{Kind: kindSecret, Path: "test/", Type: "test"},
-		backend: b, table: newRouteTable(b.routes(), nil, nil)}
+	srv.addTestMount("test/", panicBackend{})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); srv.Close(); store.Close() })
 	return srv, hs
+}
+
+// addTestMount mounts a test backend at path (with its trailing slash)
+// under the server's lock, as enableMount does, so the periodic loop never
+// sees the table half-written. The mount's UUID is its path.
+func (s *Server) addTestMount(path string, b backend) *mount {
+	m := &mount{life: &mountLife{}, entry: MountEntry{Kind: kindSecret, Path: path, Type: "test", UUID: path},
+		backend: b, table: newRouteTable(b.routes(), b.unauthenticatedPaths(), b.sudoPaths())}
+	s.mu.Lock()
+	s.mounts[path] = m
+	s.mu.Unlock()
+	return m
 }
 
 func do(t *testing.T, method, url, body string) (*http.Response, string) {
@@ -185,10 +209,7 @@ func (b blockingBackend) routes() []Route {
 func TestDisableWaitsForRequestsInFlight(t *testing.T) {
 	srv, hs := newTestServer(t, &bytes.Buffer{})
 	b := blockingBackend{started: make(chan struct{}), release: make(chan struct{})}
-	srv.mu.Lock()
-	srv.mounts["slow/"] = &mount{life: &mountLife{}, entry: MountEntry{Kind: kindSecret, Path: "slow/", Type: "test", UUID: "slow"},
-		backend: b, table: newRouteTable(b.routes(), nil, nil)}
-	srv.mu.Unlock()
+	srv.addTestMount("slow/", b)
 	done := make(chan int, 1)
 	go func() {
 		resp, _ := do(t, "PUT", hs.URL+"/v1/slow/slow", "{}")

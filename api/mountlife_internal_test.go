@@ -29,12 +29,7 @@ func (b lifeBackend) leaseTimes(context.Context, string) (time.Time, time.Time, 
 // addLifeMount mounts a lifeBackend at path and returns it with its mount.
 func addLifeMount(srv *Server, path string) (lifeBackend, *mount) {
 	b := lifeBackend{periodics: &atomic.Int32{}, revokes: &atomic.Int32{}}
-	m := &mount{life: &mountLife{}, entry: MountEntry{Kind: kindSecret, Path: path, Type: "test", UUID: path},
-		backend: b, table: newRouteTable(nil, nil, nil)}
-	srv.mu.Lock()
-	srv.mounts[path] = m
-	srv.mu.Unlock()
-	return b, m
+	return b, srv.addTestMount(path, b)
 }
 
 // markDisabled is disableMount's first step, with the mount still in the
@@ -47,7 +42,7 @@ func markDisabled(m *mount) {
 }
 
 func TestPeriodicSkipsDisabledMount(t *testing.T) {
-	srv, _ := newTestServer(t, &bytes.Buffer{})
+	srv, _ := newTestServerWith(t, &bytes.Buffer{}, -1) // it counts its own RunPeriodic calls
 	b, m := addLifeMount(srv, "life/")
 	srv.RunPeriodic(context.Background())
 	if n := b.periodics.Load(); n != 1 {

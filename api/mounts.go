@@ -150,7 +150,11 @@ func (s *Server) loadMounts() error {
 		if err != nil {
 			return fmt.Errorf("api: mount %s: %w", e.Path, err)
 		}
+		// Locked although New loads the table before any other goroutine
+		// runs: a reload (tests) races the periodic loop otherwise.
+		s.mu.Lock()
 		s.mounts[e.Path] = m
+		s.mu.Unlock()
 	}
 	return nil
 }

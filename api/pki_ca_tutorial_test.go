@@ -120,7 +120,9 @@ func verifyChain(t *testing.T, root *x509.Certificate, leaf *x509.Certificate, i
 // set-signed, and the rotation to intermediate-2027 made default.
 func TestTutorialRootIntermediateRotation(t *testing.T) {
 	t.Parallel()
-	srv := pkidtest.Start(t)
+	// A short periodic interval: the loop's CRL and tidy checks run between
+	// every step, as on a slow machine where the test outlives 5 s.
+	srv := pkidtest.Start(t, pkidtest.Options{PeriodicInterval: 10 * time.Millisecond})
 	c := srv.Client(t)
 	srv.EnablePKI(t, "pki_root", 87600*time.Hour)
 

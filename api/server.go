@@ -41,7 +41,8 @@ type Config struct {
 	// ClusterName is reported by sys/health; empty means a generated name.
 	ClusterName string
 	// PeriodicInterval is how often mounts' time-driven work runs
-	// (auto-tidy, CRL auto-rebuild); zero means 5 seconds.
+	// (auto-tidy, CRL auto-rebuild); zero means 5 seconds, negative means
+	// never (tests that call RunPeriodic themselves).
 	PeriodicInterval time.Duration
 	// TestDouble turns on the sys/pkid/ endpoints Vault lacks: a movable
 	// clock (sys/pkid/clock) and injected faults (sys/pkid/faults/:name).
@@ -134,8 +135,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.loadMounts(); err != nil {
 		return nil, err
 	}
-	s.wg.Add(1)
-	go s.periodicLoop()
+	if cfg.PeriodicInterval > 0 {
+		s.wg.Add(1)
+		go s.periodicLoop()
+	}
 	return s, nil
 }
 

@@ -124,10 +124,10 @@ func (s *Server) testDoubleRoutes() []Route {
 		return nil
 	}
 	return []Route{
-		{Pattern: "github.com/pkid-dev/pkid/clock", Operations: map[Operation]HandlerFunc{
+		{Pattern: "pkid/clock", Operations: map[Operation]HandlerFunc{
 			OpRead: s.handleReadClock, OpUpdate: s.handleMoveClock}},
-		{Pattern: "github.com/pkid-dev/pkid/faults", Operations: map[Operation]HandlerFunc{OpList: s.handleListFaults}},
-		{Pattern: "github.com/pkid-dev/pkid/faults/{name:" + NamePattern + "}", Operations: map[Operation]HandlerFunc{
+		{Pattern: "pkid/faults", Operations: map[Operation]HandlerFunc{OpList: s.handleListFaults}},
+		{Pattern: "pkid/faults/{name:" + NamePattern + "}", Operations: map[Operation]HandlerFunc{
 			OpRead: s.handleReadFault, OpUpdate: s.handleWriteFault, OpDelete: s.handleDeleteFault}},
 	}
 }

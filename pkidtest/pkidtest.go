@@ -46,6 +46,9 @@ type Options struct {
 	MaxRequestSize int64
 	// TestDouble turns on sys/pkid/clock and sys/pkid/faults.
 	TestDouble bool
+	// PeriodicInterval is how often auto-tidy and CRL auto-rebuild run
+	// (zero: 5 s; negative: never).
+	PeriodicInterval time.Duration
 }
 
 // RootToken is the root token of every pkidtest server.
@@ -69,7 +72,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 	srv, err := api.New(api.Config{
 		Store: store, Clock: o.Clock, Rand: o.Rand, Logger: o.Logger, Version: o.Version,
 		DefaultLeaseTTL: o.DefaultLeaseTTL, MaxLeaseTTL: o.MaxLeaseTTL, MaxRequestSize: o.MaxRequestSize,
-		TestDouble: o.TestDouble,
+		TestDouble: o.TestDouble, PeriodicInterval: o.PeriodicInterval,
 	})
 	if err != nil {
 		store.Close()
