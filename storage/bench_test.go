@@ -45,9 +45,10 @@ func BenchmarkWrite(b *testing.B) {
 
 func boltBatch(delay time.Duration) func(*Store, *Space, func(Tx) error) error {
 	return func(st *Store, sp *Space, fn func(Tx) error) error {
-		st.db.MaxBatchDelay = delay
-		return st.db.Batch(func(tx *bolt.Tx) error {
-			return fn(&boltTx{tx: tx, bucket: sp.bucket, writable: true})
+		db := st.eng.(*boltEngine).db
+		db.MaxBatchDelay = delay
+		return db.Batch(func(tx *bolt.Tx) error {
+			return fn(&boltTx{tx: tx, bucket: bucketName(sp.name), writable: true})
 		})
 	}
 }

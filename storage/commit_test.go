@@ -111,11 +111,11 @@ func TestCommitBatchIsolatesFailures(t *testing.T) {
 				if err := <-c.errc; err != nil {
 					t.Errorf("sibling %s failed with the bad call: %v", c.key, err)
 				}
-				if v := get(t, sp, c.key); string(v) != "v" {
+				if v := storagetest.Get(t, sp, c.key); string(v) != "v" {
 					t.Errorf("sibling %s not stored", c.key)
 				}
 			}
-			if v := get(t, sp, "bad"); v != nil {
+			if v := storagetest.Get(t, sp, "bad"); v != nil {
 				t.Errorf("failed call's write was committed")
 			}
 			// The call before the bad one ran, was rolled back with it, and ran
@@ -180,7 +180,7 @@ func TestCommitReturnsFnError(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("Commit = %v, want boom", err)
 	}
-	if v := get(t, sp, "k"); v != nil {
+	if v := storagetest.Get(t, sp, "k"); v != nil {
 		t.Fatalf("failed Commit's write visible: %q", v)
 	}
 	err = sp.Commit(func(storage.Tx) error { panic(errors.New("lone panic")) })
@@ -289,7 +289,7 @@ func TestCloseWaitsForCommits(t *testing.T) {
 	}
 	defer again.Close()
 	for _, k := range []string{"holder", "q1", "q2", "q3"} {
-		if v := get(t, again.Space("m"), k); v == nil {
+		if v := storagetest.Get(t, again.Space("m"), k); v == nil {
 			t.Errorf("%s lost across Close", k)
 		}
 	}

@@ -1,4 +1,5 @@
-// Package storage keeps pkid's records in one bbolt file.
+// Package storage keeps pkid's records: in one bbolt file (Open), in memory
+// (OpenMemory, for tests), or in any Engine given to NewStore.
 //
 // Records live in spaces: "sys" for the server's own tables (mounts, tokens,
 // policies) and one space per mount, named by the mount's UUID, so disabling a
@@ -6,22 +7,18 @@
 // "certs/39-dd-2e"; values are opaque bytes (by convention JSON with a
 // version field, see PutJSON).
 //
-// Two write paths exist. Update runs one transaction and pays one fsync.
+// Two write paths exist (described here for bbolt; other engines keep the
+// same contract). Update runs one transaction and pays one fsync.
 // Commit hands the work to a group committer that runs every pending Commit
 // in one transaction, so concurrent writers share an fsync; it is the write
 // path of certificate issuance.
 package storage
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // SchemaVersion is the layout version this build writes and understands.
@@ -52,148 +49,90 @@ type Options struct {
 	NoSync bool
 }
 
+// Engine keeps the records of a Store. Spaces are created on first write
+// and are independent of one another.
+type Engine interface {
+	// View runs fn in a read-only transaction of space.
+	View(space string, fn func(Tx) error) error
+	// Update runs fn in one read-write transaction of space; an error from
+	// fn rolls every write of fn back.
+	Update(space string, fn func(Tx) error) error
+	// Commit is Update for the hot write path: the engine may run fn in a
+	// transaction shared with concurrent callers, and may run it more than
+	// once, so fn must act only through its Tx.
+	Commit(space string, fn func(Tx) error) error
+	// DropSpace deletes a space and every record in it; a missing space is
+	// not an error.
+	DropSpace(space string) error
+	// Check reports inconsistencies the engine can detect (nil if none, or
+	// if it has no check).
+	Check() error
+	// Close waits for pending commits and releases the engine.
+	Close() error
+}
+
 // Store is an open pkid database.
 type Store struct {
-	db        *bolt.DB
-	path      string // kept here: bbolt forgets its path on Close
-	committer *committer
+	eng  Engine
+	path string
 }
+
+// NewStore makes a Store over an engine; path is what Path reports (a file,
+// a URL, or empty).
+func NewStore(e Engine, path string) *Store { return &Store{eng: e, path: path} }
 
 // Open opens (creating if needed) the bbolt file at path.
 func Open(path string, opts Options) (*Store, error) {
-	timeout := opts.LockTimeout
-	switch {
-	case timeout == 0:
-		timeout = time.Second
-	case timeout < 0:
-		timeout = time.Nanosecond
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        timeout,
-		NoSync:         opts.NoSync,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	})
+	e, err := openBolt(path, opts)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
-		}
-		return nil, fmt.Errorf("storage: open %s: %w", path, err)
-	}
-	if err := initSchema(db); err != nil {
-		db.Close()
 		return nil, err
 	}
-	maxBatch := opts.MaxBatch
-	if maxBatch <= 0 {
-		maxBatch = 256
-	}
-	s := &Store{db: db, path: path}
-	s.committer = newCommitter(db, maxBatch)
-	return s, nil
+	return NewStore(e, path), nil
 }
 
-func initSchema(db *bolt.DB) error {
-	return db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists([]byte(metaBucket))
-		if err != nil {
-			return fmt.Errorf("storage: create meta bucket: %w", err)
-		}
-		v := b.Get([]byte(schemaVersionKey))
-		if v == nil {
-			return b.Put([]byte(schemaVersionKey), []byte(strconv.Itoa(SchemaVersion)))
-		}
-		n, err := strconv.Atoi(string(v))
-		if err != nil {
-			return fmt.Errorf("storage: unreadable schema version %q", v)
-		}
-		if n > SchemaVersion {
-			return fmt.Errorf("%w (schema %d, this build knows %d)", ErrNewerSchema, n, SchemaVersion)
-		}
-		return nil
-	})
-}
+// OpenMemory makes an empty store that lives in memory only: nothing is
+// written to disk and everything is gone once it is dropped.
+func OpenMemory() *Store { return NewStore(newMemEngine(), "") }
 
-// Close waits for pending commits and closes the file.
-func (s *Store) Close() error {
-	s.committer.close()
-	return s.db.Close()
-}
+// Close waits for pending commits and closes the store.
+func (s *Store) Close() error { return s.eng.Close() }
 
-// Path returns the file's path.
+// Path returns the file's path (empty for a memory store).
 func (s *Store) Path() string { return s.path }
 
 // Space returns the space named name. It exists once something is written.
-func (s *Store) Space(name string) *Space {
-	return &Space{store: s, bucket: []byte(spacePrefix + name)}
-}
+func (s *Store) Space(name string) *Space { return &Space{store: s, name: name} }
 
 // DropSpace deletes a space and every record in it.
 func (s *Store) DropSpace(name string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		err := tx.DeleteBucket([]byte(spacePrefix + name))
-		if errors.Is(err, berrors.ErrBucketNotFound) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
+	if err := s.eng.DropSpace(name); err != nil {
 		return fmt.Errorf("storage: drop space %s: %w", name, err)
 	}
 	return nil
 }
 
-// Check runs bbolt's consistency check and returns the problems found (the
-// first few, joined), or nil.
-func (s *Store) Check() error {
-	const maxReported = 10
-	return s.db.View(func(tx *bolt.Tx) error {
-		var errs []error
-		// Drain the channel even after maxReported: the checker goroutine
-		// reads pages of this transaction and would otherwise block on its
-		// next send after the transaction has closed.
-		for err := range tx.Check() {
-			if len(errs) < maxReported {
-				errs = append(errs, err)
-			}
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("storage: consistency check: %w", errors.Join(errs...))
-		}
-		return nil
-	})
-}
+// Check runs the engine's consistency check (bbolt's for a file) and
+// returns the problems found, or nil.
+func (s *Store) Check() error { return s.eng.Check() }
 
 // Space is one namespace of records.
 type Space struct {
-	store  *Store
-	bucket []byte
+	store *Store
+	name  string
 }
 
 // View runs fn in a read-only transaction.
-func (sp *Space) View(fn func(Tx) error) error {
-	return sp.store.db.View(func(tx *bolt.Tx) error {
-		return fn(&boltTx{tx: tx, bucket: sp.bucket})
-	})
-}
+func (sp *Space) View(fn func(Tx) error) error { return sp.store.eng.View(sp.name, fn) }
 
-// Update runs fn in its own read-write transaction (one fsync). Use it for
-// rare writes where a group commit would gain nothing.
-func (sp *Space) Update(fn func(Tx) error) error {
-	return sp.store.db.Update(func(tx *bolt.Tx) error {
-		return fn(&boltTx{tx: tx, bucket: sp.bucket, writable: true})
-	})
-}
+// Update runs fn in its own read-write transaction (one fsync on bbolt).
+// Use it for rare writes where a group commit would gain nothing.
+func (sp *Space) Update(fn func(Tx) error) error { return sp.store.eng.Update(sp.name, fn) }
 
 // Commit runs fn in a transaction shared with concurrent Commit calls, and
 // returns once that transaction is durable. fn may run more than once (when a
 // sibling in the batch fails the batch is retried without it), so it must
 // only act through its Tx.
-func (sp *Space) Commit(fn func(Tx) error) error {
-	return sp.store.committer.commit(func(tx *bolt.Tx) error {
-		return fn(&boltTx{tx: tx, bucket: sp.bucket, writable: true})
-	})
-}
+func (sp *Space) Commit(fn func(Tx) error) error { return sp.store.eng.Commit(sp.name, fn) }
 
 // Tx is a transaction scoped to one space.
 type Tx interface {
@@ -216,64 +155,13 @@ type Tx interface {
 // ErrStop ends a Scan early.
 var ErrStop = errors.New("storage: stop scan")
 
-type boltTx struct {
-	tx       *bolt.Tx
-	bucket   []byte
-	writable bool
-	// open is the space's bucket once looked up: opening it costs an
-	// allocation per call in a read-only transaction, and the issue path
-	// reads a dozen records per request.
-	open *bolt.Bucket
-}
+// ErrReadOnly is returned by a write in a View transaction.
+var ErrReadOnly = errors.New("storage: write in a read-only transaction")
 
-func (t *boltTx) b() *bolt.Bucket {
-	if t.open == nil {
-		t.open = t.tx.Bucket(t.bucket)
-	}
-	return t.open
-}
-
-func (t *boltTx) Get(key string) []byte {
-	b := t.b()
-	if b == nil {
-		return nil
-	}
-	v := b.Get([]byte(key))
-	if v == nil {
-		return nil
-	}
-	return bytes.Clone(v)
-}
-
-func (t *boltTx) Put(key string, value []byte) error {
-	b := t.b()
-	if b == nil {
-		var err error
-		if b, err = t.tx.CreateBucketIfNotExists(t.bucket); err != nil {
-			return fmt.Errorf("storage: create space: %w", err)
-		}
-		t.open = b
-	}
-	if err := b.Put([]byte(key), value); err != nil {
-		return fmt.Errorf("storage: put %s: %w", key, err)
-	}
-	return nil
-}
-
-func (t *boltTx) Delete(key string) error {
-	b := t.b()
-	if b == nil {
-		return nil
-	}
-	if err := b.Delete([]byte(key)); err != nil {
-		return fmt.Errorf("storage: delete %s: %w", key, err)
-	}
-	return nil
-}
-
-func (t *boltTx) Keys(prefix, after string, limit int) ([]string, error) {
+// KeysByScan implements Tx.Keys over Tx.Scan, for engines with no faster way.
+func KeysByScan(tx Tx, prefix, after string, limit int) ([]string, error) {
 	var keys []string
-	err := t.Scan(prefix, after, func(k string, _ []byte) error {
+	err := tx.Scan(prefix, after, func(k string, _ []byte) error {
 		keys = append(keys, k)
 		if limit > 0 && len(keys) >= limit {
 			return ErrStop
@@ -281,32 +169,6 @@ func (t *boltTx) Keys(prefix, after string, limit int) ([]string, error) {
 		return nil
 	})
 	return keys, err
-}
-
-func (t *boltTx) Scan(prefix, after string, fn func(key string, value []byte) error) error {
-	b := t.b()
-	if b == nil {
-		return nil
-	}
-	c := b.Cursor()
-	p := []byte(prefix)
-	start := p
-	if after != "" {
-		start = append(append([]byte{}, p...), after...)
-	}
-	for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-		rest := string(k[len(p):])
-		if after != "" && rest <= after {
-			continue
-		}
-		if err := fn(rest, v); err != nil {
-			if errors.Is(err, ErrStop) {
-				return nil
-			}
-			return err
-		}
-	}
-	return nil
 }
 
 // GetJSON decodes the JSON value at key into v. It reports whether the key

@@ -3,7 +3,6 @@ package storage_test
 import (
 	"errors"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,388 +13,6 @@ import (
 	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
-func put(t *testing.T, sp *storage.Space, kv ...string) {
-	t.Helper()
-	err := sp.Update(func(tx storage.Tx) error {
-		for i := 0; i < len(kv); i += 2 {
-			if err := tx.Put(kv[i], []byte(kv[i+1])); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("put: %v", err)
-	}
-}
-
-func get(t *testing.T, sp *storage.Space, key string) []byte {
-	t.Helper()
-	var v []byte
-	if err := sp.View(func(tx storage.Tx) error { v = tx.Get(key); return nil }); err != nil {
-		t.Fatalf("get %s: %v", key, err)
-	}
-	return v
-}
-
-func TestGetReturnsACopy(t *testing.T) {
-	t.Parallel()
-	sp := storagetest.Open(t).Space("m")
-	put(t, sp, "a", "hello")
-
-	var got []byte
-	err := sp.Update(func(tx storage.Tx) error {
-		got = tx.Get("a")
-		// bbolt's own slices point into the mmap and die with the
-		// transaction; writing into ours must not touch the stored value.
-		got[0] = 'J'
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != "Jello" {
-		t.Fatalf("copy = %q", got)
-	}
-	if v := get(t, sp, "a"); string(v) != "hello" {
-		t.Fatalf("stored value changed through Get's slice: %q", v)
-	}
-}
-
-func TestGetMissing(t *testing.T) {
-	t.Parallel()
-	st := storagetest.Open(t)
-	put(t, st.Space("m"), "a", "1")
-	tests := []struct {
-		name  string
-		space string
-		key   string
-	}{
-		{"missing key", "m", "b"},
-		{"missing space", "never-written", "a"},
-		{"prefix of a key", "m", ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if v := get(t, st.Space(tc.space), tc.key); v != nil {
-				t.Fatalf("Get = %q, want nil", v)
-			}
-		})
-	}
-}
-
-func TestPutOverwritesAndEmptyValue(t *testing.T) {
-	t.Parallel()
-	sp := storagetest.Open(t).Space("m")
-	put(t, sp, "a", "1")
-	put(t, sp, "a", "2")
-	if v := get(t, sp, "a"); string(v) != "2" {
-		t.Fatalf("Get = %q, want 2", v)
-	}
-	put(t, sp, "e", "")
-	v := get(t, sp, "e")
-	if v == nil || len(v) != 0 {
-		t.Fatalf("empty value: Get = %#v, want empty non-nil", v)
-	}
-}
-
-func TestPutInViewFails(t *testing.T) {
-	t.Parallel()
-	sp := storagetest.Open(t).Space("m")
-	put(t, sp, "a", "1")
-	err := sp.View(func(tx storage.Tx) error { return tx.Put("b", []byte("2")) })
-	if err == nil {
-		t.Fatal("Put in a read-only transaction succeeded")
-	}
-	err = sp.View(func(tx storage.Tx) error { return tx.Delete("a") })
-	if err == nil {
-		t.Fatal("Delete in a read-only transaction succeeded")
-	}
-}
-
-func TestDelete(t *testing.T) {
-	t.Parallel()
-	st := storagetest.Open(t)
-	sp := st.Space("m")
-	put(t, sp, "a", "1", "b", "2")
-	tests := []struct {
-		name  string
-		space string
-		key   string
-	}{
-		{"existing", "m", "a"},
-		{"already gone", "m", "a"},
-		{"never there", "m", "zzz"},
-		{"missing space", "nothing-here", "a"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := st.Space(tc.space).Update(func(tx storage.Tx) error { return tx.Delete(tc.key) })
-			if err != nil {
-				t.Fatalf("Delete: %v", err)
-			}
-			if v := get(t, st.Space(tc.space), tc.key); v != nil {
-				t.Fatalf("still there: %q", v)
-			}
-		})
-	}
-	if v := get(t, sp, "b"); string(v) != "2" {
-		t.Fatalf("sibling key lost: %q", v)
-	}
-}
-
-func TestUpdateErrorRollsBack(t *testing.T) {
-	t.Parallel()
-	sp := storagetest.Open(t).Space("m")
-	put(t, sp, "keep", "1")
-	boom := errors.New("boom")
-	err := sp.Update(func(tx storage.Tx) error {
-		if err := tx.Put("new", []byte("x")); err != nil {
-			return err
-		}
-		if err := tx.Delete("keep"); err != nil {
-			return err
-		}
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("Update = %v, want boom", err)
-	}
-	if v := get(t, sp, "new"); v != nil {
-		t.Fatalf("rolled-back Put visible: %q", v)
-	}
-	if v := get(t, sp, "keep"); string(v) != "1" {
-		t.Fatalf("rolled-back Delete visible: %q", v)
-	}
-}
-
-// listFixture is a space shaped like a PKI mount's: several record kinds
-// side by side, where a prefix must not leak into its neighbours.
-func listFixture(t *testing.T) *storage.Space {
-	sp := storagetest.Open(t).Space("m")
-	put(t, sp,
-		"cert/aa", "x", // "cert/" must not match "certs/"
-		"certs/01", "1",
-		"certs/02", "2",
-		"certs/0a", "a",
-		"certs/10", "10",
-		"certs/ff", "ff",
-		"certsx", "no",
-		"role/web", "r",
-	)
-	return sp
-}
-
-func TestKeys(t *testing.T) {
-	t.Parallel()
-	sp := listFixture(t)
-	tests := []struct {
-		name   string
-		prefix string
-		after  string
-		limit  int
-		want   []string
-	}{
-		{"prefix", "certs/", "", 0, []string{"01", "02", "0a", "10", "ff"}},
-		{"limit", "certs/", "", 2, []string{"01", "02"}},
-		{"negative limit is no limit", "certs/", "", -1, []string{"01", "02", "0a", "10", "ff"}},
-		{"after existing key", "certs/", "02", 0, []string{"0a", "10", "ff"}},
-		{"after missing key", "certs/", "03", 0, []string{"0a", "10", "ff"}},
-		{"after and limit", "certs/", "01", 2, []string{"02", "0a"}},
-		{"after the last", "certs/", "ff", 0, nil},
-		{"after before the first", "certs/", "0", 0, []string{"01", "02", "0a", "10", "ff"}},
-		{"no match", "revoked/", "", 0, nil},
-		{"empty prefix lists all", "", "certs/ff", 0, []string{"certsx", "role/web"}},
-		{"prefix without slash", "cert", "", 0, []string{"/aa", "s/01", "s/02", "s/0a", "s/10", "s/ff", "sx"}},
-		{"one key", "role/", "", 0, []string{"web"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var got []string
-			err := sp.View(func(tx storage.Tx) error {
-				var err error
-				got, err = tx.Keys(tc.prefix, tc.after, tc.limit)
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got, tc.want) {
-				t.Fatalf("Keys(%q, %q, %d) = %q, want %q", tc.prefix, tc.after, tc.limit, got, tc.want)
-			}
-		})
-	}
-}
-
-func TestKeysMissingSpace(t *testing.T) {
-	t.Parallel()
-	sp := storagetest.Open(t).Space("empty")
-	err := sp.View(func(tx storage.Tx) error {
-		keys, err := tx.Keys("", "", 0)
-		if err != nil || keys != nil {
-			t.Errorf("Keys = %q, %v; want nil, nil", keys, err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestScan(t *testing.T) {
-	t.Parallel()
-	sp := listFixture(t)
-	boom := errors.New("boom")
-	tests := []struct {
-		name    string
-		prefix  string
-		after   string
-		stopAt  string // return stopErr from fn at this key
-		stopErr error
-		want    string // "key=value " for each call
-		wantErr error
-	}{
-		{name: "all", prefix: "certs/", want: "01=1 02=2 0a=a 10=10 ff=ff "},
-		{name: "after", prefix: "certs/", after: "0a", want: "10=10 ff=ff "},
-		{name: "ErrStop ends without error", prefix: "certs/", stopAt: "02", stopErr: storage.ErrStop, want: "01=1 02=2 "},
-		{name: "wrapped ErrStop", prefix: "certs/", stopAt: "01", stopErr: fmtWrap(storage.ErrStop), want: "01=1 "},
-		{name: "other error returned", prefix: "certs/", stopAt: "0a", stopErr: boom, want: "01=1 02=2 0a=a ", wantErr: boom},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var b strings.Builder
-			err := sp.View(func(tx storage.Tx) error {
-				return tx.Scan(tc.prefix, tc.after, func(k string, v []byte) error {
-					b.WriteString(k + "=" + string(v) + " ")
-					if k == tc.stopAt {
-						return tc.stopErr
-					}
-					return nil
-				})
-			})
-			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
-				t.Fatalf("Scan error = %v, want %v", err, tc.wantErr)
-			}
-			if b.String() != tc.want {
-				t.Fatalf("Scan saw %q, want %q", b.String(), tc.want)
-			}
-		})
-	}
-}
-
-func fmtWrap(err error) error { return errors.Join(errors.New("context"), err) }
-
-func TestSpacesIsolated(t *testing.T) {
-	t.Parallel()
-	st := storagetest.Open(t)
-	a, b, ab := st.Space("a"), st.Space("b"), st.Space("a/b")
-	put(t, a, "k", "in a", "only-a", "1")
-	put(t, b, "k", "in b")
-	put(t, ab, "k", "in a/b")
-
-	for _, tc := range []struct {
-		sp   *storage.Space
-		want string
-		keys []string
-	}{
-		{a, "in a", []string{"k", "only-a"}},
-		{b, "in b", []string{"k"}},
-		{ab, "in a/b", []string{"k"}},
-	} {
-		if v := get(t, tc.sp, "k"); string(v) != tc.want {
-			t.Errorf("Get k = %q, want %q", v, tc.want)
-		}
-		var keys []string
-		if err := tc.sp.View(func(tx storage.Tx) (err error) { keys, err = tx.Keys("", "", 0); return err }); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(keys, tc.keys) {
-			t.Errorf("Keys = %q, want %q", keys, tc.keys)
-		}
-	}
-}
-
-func TestDropSpace(t *testing.T) {
-	t.Parallel()
-	st := storagetest.Open(t)
-	put(t, st.Space("gone"), "k", "1", "certs/01", "c")
-	put(t, st.Space("kept"), "k", "2")
-
-	if err := st.DropSpace("gone"); err != nil {
-		t.Fatalf("DropSpace: %v", err)
-	}
-	if v := get(t, st.Space("gone"), "k"); v != nil {
-		t.Fatalf("dropped record still readable: %q", v)
-	}
-	if v := get(t, st.Space("kept"), "k"); string(v) != "2" {
-		t.Fatalf("other space affected: %q", v)
-	}
-	if err := st.DropSpace("gone"); err != nil {
-		t.Fatalf("DropSpace of a missing space: %v", err)
-	}
-	if err := st.DropSpace("never"); err != nil {
-		t.Fatalf("DropSpace of a never-written space: %v", err)
-	}
-	// A re-enabled mount starts fresh under the same name.
-	put(t, st.Space("gone"), "new", "3")
-	var keys []string
-	if err := st.Space("gone").View(func(tx storage.Tx) (err error) { keys, err = tx.Keys("", "", 0); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(keys, []string{"new"}) {
-		t.Fatalf("keys after re-create = %q", keys)
-	}
-}
-
-func TestJSON(t *testing.T) {
-	t.Parallel()
-	sp := storagetest.Open(t).Space("m")
-	type rec struct {
-		Version int      `json:"version"`
-		Name    string   `json:"name"`
-		List    []string `json:"list"`
-	}
-	in := rec{Version: 1, Name: "web", List: []string{"a", "b"}}
-	if err := sp.Update(func(tx storage.Tx) error { return storage.PutJSON(tx, "role/web", in) }); err != nil {
-		t.Fatal(err)
-	}
-	put(t, sp, "role/bad", "{not json")
-
-	tests := []struct {
-		name    string
-		key     string
-		found   bool
-		wantErr bool
-	}{
-		{"present", "role/web", true, false},
-		{"missing", "role/none", false, false},
-		{"corrupt", "role/bad", true, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var out rec
-			var found bool
-			err := sp.View(func(tx storage.Tx) (err error) {
-				found, err = storage.GetJSON(tx, tc.key, &out)
-				return err
-			})
-			if found != tc.found || (err != nil) != tc.wantErr {
-				t.Fatalf("GetJSON = %v, %v; want found=%v err=%v", found, err, tc.found, tc.wantErr)
-			}
-			if tc.key == "role/web" && !slices.Equal(out.List, in.List) || (tc.key == "role/web" && out.Name != "web") {
-				t.Fatalf("GetJSON decoded %+v, want %+v", out, in)
-			}
-		})
-	}
-
-	err := sp.Update(func(tx storage.Tx) error { return storage.PutJSON(tx, "x", func() {}) })
-	if err == nil {
-		t.Fatal("PutJSON of an unencodable value succeeded")
-	}
-}
-
 func TestReopenKeepsData(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "pkid.db")
@@ -403,7 +20,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	put(t, st.Space("m"), "a", "1")
+	storagetest.Put(t, st.Space("m"), "a", "1")
 	if err := st.Space("m").Commit(func(tx storage.Tx) error { return tx.Put("b", []byte("2")) }); err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +36,7 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("Path = %q, want %q", st.Path(), path)
 	}
 	for k, want := range map[string]string{"a": "1", "b": "2"} {
-		if v := get(t, st.Space("m"), k); string(v) != want {
+		if v := storagetest.Get(t, st.Space("m"), k); string(v) != want {
 			t.Errorf("after reopen %s = %q, want %q", k, v, want)
 		}
 	}
@@ -465,7 +82,7 @@ func TestSchemaVersion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			put(t, st.Space("m"), "k", "v")
+			storagetest.Put(t, st.Space("m"), "k", "v")
 			if err := st.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -488,7 +105,7 @@ func TestSchemaVersion(t *testing.T) {
 				return
 			}
 			defer st.Close()
-			if v := get(t, st.Space("m"), "k"); string(v) != "v" {
+			if v := storagetest.Get(t, st.Space("m"), "k"); string(v) != "v" {
 				t.Fatalf("data lost: %q", v)
 			}
 		})
@@ -562,6 +179,22 @@ func TestOpenErrors(t *testing.T) {
 			if errors.Is(err, storage.ErrLocked) {
 				t.Fatalf("Open = %v, must not claim a lock", err)
 			}
+		})
+	}
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		open storagetest.Opener
+	}{
+		{"bolt", storagetest.Open},
+		{"memory", storagetest.OpenMemory},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			storagetest.RunConformance(t, tc.open)
 		})
 	}
 }

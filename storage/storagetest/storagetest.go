@@ -44,3 +44,11 @@ func closeAndCheck(t testing.TB, s *storage.Store, path string) {
 		t.Errorf("storagetest: consistency check: %v", err)
 	}
 }
+
+// OpenMemory returns an empty memory store, closed when the test ends.
+func OpenMemory(t testing.TB) *storage.Store {
+	t.Helper()
+	s := storage.OpenMemory()
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
