@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -172,7 +173,12 @@ func (s *Server) handleMoveClock(_ context.Context, req *Request) (*Response, er
 	return &Response{Data: s.clockData()}, nil
 }
 
-type faultRequest struct {
+// Fault is a rule of injected failure or delay, as sys/pkid/faults/:name
+// takes it: requests whose logical path starts with Path (and whose
+// operation is one of Operations, when given) wait Latency and then fail
+// with Status and Message; Count limits how many answers it affects (0:
+// until removed).
+type Fault struct {
 	Path       string        `json:"path"`
 	Operations []string      `json:"operations"`
 	Status     int           `json:"status"`
@@ -182,10 +188,20 @@ type faultRequest struct {
 }
 
 func (s *Server) handleWriteFault(_ context.Context, req *Request) (*Response, error) {
-	var in faultRequest
+	var in Fault
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
+	f, err := s.td.setFault(req.Vars["name"], in)
+	if err != nil {
+		return nil, err
+	}
+	return &Response{Data: f.data()}, nil
+}
+
+// setFault checks a fault rule and puts it in force under name, replacing
+// any rule of that name.
+func (td *testDouble) setFault(name string, in Fault) (*fault, error) {
 	if in.Path == "" {
 		return nil, errs.Invalidf("path is required")
 	}
@@ -205,12 +221,12 @@ func (s *Server) handleWriteFault(_ context.Context, req *Request) (*Response, e
 	if in.Message == "" && in.Status != 0 {
 		in.Message = http.StatusText(in.Status)
 	}
-	f := &fault{Name: req.Vars["name"], Path: strings.TrimPrefix(in.Path, "/v1/"), Operations: in.Operations,
+	f := &fault{Name: name, Path: strings.TrimPrefix(in.Path, "/v1/"), Operations: in.Operations,
 		Status: in.Status, Message: in.Message, Latency: in.Latency, Remaining: in.Count}
-	s.td.mu.Lock()
-	s.td.faults[f.Name] = f
-	s.td.mu.Unlock()
-	return &Response{Data: f.data()}, nil
+	td.mu.Lock()
+	td.faults[f.Name] = f
+	td.mu.Unlock()
+	return f, nil
 }
 
 func (s *Server) handleReadFault(_ context.Context, req *Request) (*Response, error) {
@@ -224,10 +240,44 @@ func (s *Server) handleReadFault(_ context.Context, req *Request) (*Response, er
 }
 
 func (s *Server) handleDeleteFault(_ context.Context, req *Request) (*Response, error) {
-	s.td.mu.Lock()
-	delete(s.td.faults, req.Vars["name"])
-	s.td.mu.Unlock()
+	s.td.removeFault(req.Vars["name"])
 	return nil, nil
+}
+
+func (td *testDouble) removeFault(name string) {
+	td.mu.Lock()
+	delete(td.faults, name)
+	td.mu.Unlock()
+}
+
+// errNoTestDouble answers the Go test-double calls on a server started
+// without Config.TestDouble.
+var errNoTestDouble = errors.New("api: the server runs without TestDouble")
+
+// TestClock is the server's movable clock (sys/pkid/clock from Go), or nil
+// when the server runs without TestDouble.
+func (s *Server) TestClock() *clock.Offset {
+	if s.td == nil {
+		return nil
+	}
+	return s.td.clock
+}
+
+// SetFault puts a fault rule in force under name, as a write of
+// sys/pkid/faults/:name does.
+func (s *Server) SetFault(name string, f Fault) error {
+	if s.td == nil {
+		return errNoTestDouble
+	}
+	_, err := s.td.setFault(name, f)
+	return err
+}
+
+// RemoveFault removes the fault rule called name, if there is one.
+func (s *Server) RemoveFault(name string) {
+	if s.td != nil {
+		s.td.removeFault(name)
+	}
 }
 
 func (s *Server) handleListFaults(context.Context, *Request) (*Response, error) {

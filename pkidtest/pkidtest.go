@@ -8,9 +8,12 @@ package pkidtest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -29,6 +32,8 @@ type Server struct {
 	API   *api.Server
 	Store *storage.Store
 	HTTP  *httptest.Server
+
+	tmp string // the temporary data folder New made, removed by Close
 }
 
 // Options change how Start builds the server. The zero value is a real
@@ -38,6 +43,9 @@ type Options struct {
 	Rand    io.Reader
 	Logger  *slog.Logger
 	DataDir string // default: a fresh t.TempDir()
+	// InMemory keeps every record in memory: no file at all, nothing left
+	// behind, and a faster Start. DataDir is then ignored.
+	InMemory bool
 	// Version is the Vault version reported; empty means api's default.
 	Version string
 	// DefaultLeaseTTL and MaxLeaseTTL are the system TTLs (zero: 768h).
@@ -54,20 +62,45 @@ type Options struct {
 // RootToken is the root token of every pkidtest server.
 const RootToken = "root"
 
-// Start runs a server until the test ends.
+// Start runs a server until the test ends. Its data is in t.TempDir()
+// (or in memory, or in Options.DataDir), and when the test ends the server
+// stops and a bbolt store must pass its consistency check.
 func Start(t testing.TB, opts ...Options) *Server {
 	t.Helper()
 	var o Options
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	dir := o.DataDir
-	if dir == "" {
-		dir = t.TempDir()
+	if o.DataDir == "" && !o.InMemory {
+		o.DataDir = t.TempDir()
 	}
-	store, err := storage.Open(filepath.Join(dir, "pkid.db"), storage.Options{NoSync: true})
+	s, err := New(o)
 	if err != nil {
-		t.Fatalf("pkidtest: open store: %v", err)
+		t.Fatalf("pkidtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("pkidtest: %v", err)
+		}
+	})
+	return s
+}
+
+// New runs a server outside a test (an example, a dev tool); Close stops
+// it. With neither DataDir nor InMemory, its data is in a new temporary
+// folder that Close removes.
+func New(o Options) (*Server, error) {
+	var tmp string
+	if o.DataDir == "" && !o.InMemory {
+		dir, err := os.MkdirTemp("", "pkidtest-")
+		if err != nil {
+			return nil, fmt.Errorf("temp folder: %w", err)
+		}
+		o.DataDir, tmp = dir, dir
+	}
+	store, err := openStore(o)
+	if err != nil {
+		return nil, errors.Join(err, removeAll(tmp))
 	}
 	srv, err := api.New(api.Config{
 		Store: store, Clock: o.Clock, Rand: o.Rand, Logger: o.Logger, Version: o.Version,
@@ -75,37 +108,70 @@ func Start(t testing.TB, opts ...Options) *Server {
 		TestDouble: o.TestDouble, PeriodicInterval: o.PeriodicInterval,
 	})
 	if err != nil {
-		store.Close()
-		t.Fatalf("pkidtest: new server: %v", err)
+		return nil, errors.Join(fmt.Errorf("new server: %w", err), store.Close(), removeAll(tmp))
 	}
 	if _, err := srv.InitRootToken(RootToken); err != nil {
-		t.Fatalf("pkidtest: root token: %v", err)
+		srv.Close()
+		return nil, errors.Join(fmt.Errorf("root token: %w", err), store.Close(), removeAll(tmp))
 	}
 	hs := httptest.NewServer(srv)
-	s := &Server{URL: hs.URL, Token: RootToken, API: srv, Store: store, HTTP: hs}
-	t.Cleanup(func() {
-		hs.Close()
-		srv.Close()
-		if err := store.Check(); err != nil {
-			t.Errorf("pkidtest: storage consistency: %v", err)
-		}
-		store.Close()
-	})
-	return s
+	return &Server{URL: hs.URL, Token: RootToken, API: srv, Store: store, HTTP: hs, tmp: tmp}, nil
+}
+
+// Close stops the server, checks a bbolt store's consistency and closes
+// it. It reports the first problem found.
+func (s *Server) Close() error {
+	s.HTTP.Close()
+	s.API.Close()
+	check := s.Store.Check()
+	if check != nil {
+		check = fmt.Errorf("storage consistency: %w", check)
+	}
+	return errors.Join(check, s.Store.Close(), removeAll(s.tmp))
+}
+
+func removeAll(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	return os.RemoveAll(dir)
+}
+
+// openStore opens the server's store: in memory, or a bbolt file in
+// DataDir.
+func openStore(o Options) (*storage.Store, error) {
+	if o.InMemory {
+		return storage.OpenMemory(), nil
+	}
+	store, err := storage.Open(filepath.Join(o.DataDir, "pkid.db"), storage.Options{NoSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return store, nil
 }
 
 // Client returns a vault/api client for the server with the root token.
 func (s *Server) Client(t testing.TB) *vault.Client {
 	t.Helper()
+	c, err := s.NewClient()
+	if err != nil {
+		t.Fatalf("pkidtest: %v", err)
+	}
+	return c
+}
+
+// NewClient is Client outside a test: a vault/api client with the root
+// token and no retries.
+func (s *Server) NewClient() (*vault.Client, error) {
 	cfg := vault.DefaultConfig()
 	cfg.Address = s.URL
 	cfg.MaxRetries = 0
 	c, err := vault.NewClient(cfg)
 	if err != nil {
-		t.Fatalf("pkidtest: vault client: %v", err)
+		return nil, fmt.Errorf("vault client: %w", err)
 	}
 	c.SetToken(s.Token)
-	return c
+	return c, nil
 }
 
 // EnablePKI mounts a pki engine at path with the given max lease TTL
