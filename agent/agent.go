@@ -256,7 +256,7 @@ func (a *Agent) login(ctx context.Context) error {
 	s, err := a.client.Logical().WriteWithContext(ctx, "auth/approle/login",
 		map[string]any{"role_id": roleID, "secret_id": secretID})
 	if err != nil {
-		return fmt.Errorf("agent: approle login: %w", err)
+		return fmt.Errorf("agent: approle login: %w", brief(err))
 	}
 	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
 		return errors.New("agent: approle login: no token in the response")
@@ -300,7 +300,7 @@ func (a *Agent) issue(ctx context.Context) (*bundle, error) {
 		if a.cfg.Token == "" && statusOf(err) == http.StatusForbidden {
 			a.client.ClearToken() // expired or revoked: log in again next time
 		}
-		return nil, fmt.Errorf("agent: write %s: %w", path, err)
+		return nil, fmt.Errorf("agent: write %s: %w", path, brief(err))
 	}
 	if s == nil || s.Data == nil {
 		return nil, fmt.Errorf("agent: write %s: empty response", path)
@@ -366,6 +366,29 @@ func (b *bundle) write(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// briefError keeps a vault/api ResponseError reachable by errors.As but
+// prints it on one line: status and the server's messages, not the
+// multi-line dump with the URL that vault/api makes.
+type briefError struct{ re *vault.ResponseError }
+
+func (b briefError) Error() string {
+	msg := strings.Join(b.re.Errors, "; ")
+	if msg == "" {
+		msg = http.StatusText(b.re.StatusCode)
+	}
+	return fmt.Sprintf("%d %s", b.re.StatusCode, msg)
+}
+
+func (b briefError) Unwrap() error { return b.re }
+
+func brief(err error) error {
+	var re *vault.ResponseError
+	if errors.As(err, &re) {
+		return briefError{re}
+	}
+	return err
 }
 
 // statusOf is the HTTP status of a vault/api error, or 0.
