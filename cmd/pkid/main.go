@@ -5,6 +5,7 @@
 //	pkid server -data DIR            run a persistent server
 //	pkid read|write|list|delete ...  talk to a server, like the vault CLI
 //	pkid bench issue ...             load-test any Vault-compatible server
+//	pkid agent -role R -cert F ...   keep a certificate on disk issued and renewed
 package main
 
 import (
@@ -27,6 +28,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServer(args[1:], stdout, stderr)
 	case "bench":
 		return runBench(args[1:], stdout, stderr)
+	case "agent":
+		return runAgent(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
@@ -48,6 +51,7 @@ Client (VAULT_ADDR, VAULT_TOKEN as for the vault CLI):
 
 Tools:
     bench       Load-test a Vault-compatible PKI endpoint
+    agent       Issue a certificate to files and keep it renewed
     version     Print the version
 `)
 }
