@@ -24,15 +24,8 @@ func setup(t *testing.T) *pkidtest.Server {
 	t.Helper()
 	srv := pkidtest.Start(t, pkidtest.Options{TestDouble: true})
 	srv.EnablePKI(t, "pki", 0)
-	c := srv.Client(t)
-	for path, body := range map[string]map[string]any{
-		"pki/root/generate/internal": {"common_name": "Agent Test Root", "key_type": "ec", "ttl": "8760h"},
-		"pki/roles/web":              {"allowed_domains": "example.com", "allow_subdomains": true, "key_type": "ec", "max_ttl": "72h"},
-	} {
-		if _, err := c.Logical().Write(path, body); err != nil {
-			t.Fatalf("write %s: %v", path, err)
-		}
-	}
+	srv.Write(t, "pki/root/generate/internal", map[string]any{"common_name": "Agent Test Root", "key_type": "ec", "ttl": "8760h"})
+	srv.Write(t, "pki/roles/web", map[string]any{"allowed_domains": "example.com", "allow_subdomains": true, "key_type": "ec", "max_ttl": "72h"})
 	return srv
 }
 
@@ -267,11 +260,7 @@ func assertNoTemp(t *testing.T, dir string) {
 
 func TestRetries503(t *testing.T) {
 	srv := setup(t)
-	if _, err := srv.Client(t).Logical().Write("sys/pkid/faults/flaky", map[string]any{
-		"path": "pki/issue/", "operations": []string{"update"}, "status": 503, "count": 3,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	srv.AddFault(t, "flaky", pkidtest.Fault{Path: "pki/issue/", Operations: []string{"update"}, Status: 503, Count: 3})
 	cfg := baseConfig(t, srv)
 	s := &fakeSleeper{clk: clock.NewFake(time.Now())}
 	var logs bytes.Buffer
@@ -295,11 +284,7 @@ func TestRetries503(t *testing.T) {
 
 func TestBackoffCapped(t *testing.T) {
 	srv := setup(t)
-	if _, err := srv.Client(t).Logical().Write("sys/pkid/faults/flaky", map[string]any{
-		"path": "pki/issue/", "operations": []string{"update"}, "status": 503, "count": 5,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	srv.AddFault(t, "flaky", pkidtest.Fault{Path: "pki/issue/", Operations: []string{"update"}, Status: 503, Count: 5})
 	cfg := baseConfig(t, srv)
 	cfg.MinBackoff, cfg.MaxBackoff, cfg.Attempts = time.Second, 4*time.Second, 10
 	s := &fakeSleeper{clk: clock.NewFake(time.Now())}

@@ -166,7 +166,7 @@ func (s *Server) handleMoveClock(_ context.Context, req *Request) (*Response, er
 		if err != nil {
 			return nil, errs.Invalidf("set must be an RFC 3339 time: %v", err)
 		}
-		s.td.clock.Shift(at.Sub(s.clock.Now()))
+		s.td.clock.Set(at)
 	default:
 		s.td.clock.Shift(in.Advance)
 	}

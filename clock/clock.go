@@ -75,6 +75,14 @@ func (o *Offset) Shift(d time.Duration) {
 	o.mu.Unlock()
 }
 
+// Set moves the clock to at, under one lock so no Shift slips between the
+// reading of the time and the new offset.
+func (o *Offset) Set(at time.Time) {
+	o.mu.Lock()
+	o.off = at.Sub(o.base.Now())
+	o.mu.Unlock()
+}
+
 // SetOffset replaces the offset.
 func (o *Offset) SetOffset(d time.Duration) {
 	o.mu.Lock()

@@ -29,19 +29,19 @@ func (s *Server) BuildHierarchy(t testing.TB) *Hierarchy {
 	h := &Hierarchy{RootMount: "pki_root", IntMount: "pki_int", Role: "internal-services"}
 	s.EnablePKI(t, h.RootMount, 87600*time.Hour)
 	s.EnablePKI(t, h.IntMount, 26280*time.Hour)
-	root := s.write(t, h.RootMount+"/root/generate/internal", map[string]any{
+	root := s.Write(t, h.RootMount+"/root/generate/internal", map[string]any{
 		"common_name": "My Organization Root CA", "issuer_name": "root-2024",
 		"key_type": "ec", "key_bits": 256, "ttl": "87600h",
 	})
-	csr := s.write(t, h.IntMount+"/intermediate/generate/internal", map[string]any{
+	csr := s.Write(t, h.IntMount+"/intermediate/generate/internal", map[string]any{
 		"common_name": "My Organization Intermediate CA", "issuer_name": "intermediate-2024",
 		"key_type": "ec", "key_bits": 256,
 	})
-	signed := s.write(t, h.RootMount+"/root/sign-intermediate", map[string]any{
+	signed := s.Write(t, h.RootMount+"/root/sign-intermediate", map[string]any{
 		"csr": csr["csr"], "format": "pem_bundle", "ttl": "26280h",
 	})
-	s.write(t, h.IntMount+"/intermediate/set-signed", map[string]any{"certificate": signed["certificate"]})
-	s.write(t, h.IntMount+"/roles/"+h.Role, map[string]any{
+	s.Write(t, h.IntMount+"/intermediate/set-signed", map[string]any{"certificate": signed["certificate"]})
+	s.Write(t, h.IntMount+"/roles/"+h.Role, map[string]any{
 		"allowed_domains": "internal.example.com,svc.cluster.local", "allow_subdomains": true,
 		"max_ttl": "168h", "ttl": "1h", "key_type": "ec", "key_bits": 256,
 		"key_usage": "DigitalSignature", "ext_key_usage": "ServerAuth,ClientAuth",
@@ -54,10 +54,11 @@ func (s *Server) BuildHierarchy(t testing.TB) *Hierarchy {
 	return h
 }
 
-// write is a vault/api write that fails the test on error.
-func (s *Server) write(t testing.TB, path string, data map[string]any) map[string]any {
+// Write is a vault/api write with the root token that fails the test on
+// error; it returns the answer's data (nil for a 204).
+func (s *Server) Write(t testing.TB, path string, data map[string]any) map[string]any {
 	t.Helper()
-	sec, err := s.Client(t).Logical().WriteWithContext(context.Background(), path, data)
+	sec, err := s.root.Logical().WriteWithContext(context.Background(), path, data)
 	if err != nil {
 		t.Fatalf("pkidtest: write %s: %v", path, err)
 	}

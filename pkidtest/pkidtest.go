@@ -33,7 +33,8 @@ type Server struct {
 	Store *storage.Store
 	HTTP  *httptest.Server
 
-	tmp string // the temporary data folder New made, removed by Close
+	tmp  string        // the temporary data folder New made, removed by Close
+	root *vault.Client // Write's client, made once
 }
 
 // Options change how Start builds the server. The zero value is a real
@@ -115,7 +116,11 @@ func New(o Options) (*Server, error) {
 		return nil, errors.Join(fmt.Errorf("root token: %w", err), store.Close(), removeAll(tmp))
 	}
 	hs := httptest.NewServer(srv)
-	return &Server{URL: hs.URL, Token: RootToken, API: srv, Store: store, HTTP: hs, tmp: tmp}, nil
+	s := &Server{URL: hs.URL, Token: RootToken, API: srv, Store: store, HTTP: hs, tmp: tmp}
+	if s.root, err = s.NewClient(); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return s, nil
 }
 
 // Close stops the server, checks a bbolt store's consistency and closes

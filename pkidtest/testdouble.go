@@ -30,7 +30,7 @@ func (c *Clock) Now() time.Time { return c.off.Now() }
 func (c *Clock) Advance(d time.Duration) { c.off.Shift(d) }
 
 // Set moves the server's time to at.
-func (c *Clock) Set(at time.Time) { c.off.Shift(at.Sub(c.off.Now())) }
+func (c *Clock) Set(at time.Time) { c.off.Set(at) }
 
 // Reset returns the server to real time.
 func (c *Clock) Reset() { c.off.SetOffset(0) }

@@ -19,18 +19,8 @@ func agentServer(t *testing.T) *pkidtest.Server {
 	t.Helper()
 	srv := pkidtest.Start(t, pkidtest.Options{TestDouble: true})
 	srv.EnablePKI(t, "pki", 0)
-	c := srv.Client(t)
-	for _, w := range []struct {
-		path string
-		body map[string]any
-	}{
-		{"pki/root/generate/internal", map[string]any{"common_name": "Agent Root", "key_type": "ec", "ttl": "8760h"}},
-		{"pki/roles/web", map[string]any{"allowed_domains": "example.com", "allow_subdomains": true, "key_type": "ec", "ttl": "24h"}},
-	} {
-		if _, err := c.Logical().Write(w.path, w.body); err != nil {
-			t.Fatalf("write %s: %v", w.path, err)
-		}
-	}
+	srv.Write(t, "pki/root/generate/internal", map[string]any{"common_name": "Agent Root", "key_type": "ec", "ttl": "8760h"})
+	srv.Write(t, "pki/roles/web", map[string]any{"allowed_domains": "example.com", "allow_subdomains": true, "key_type": "ec", "ttl": "24h"})
 	return srv
 }
 
