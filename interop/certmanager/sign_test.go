@@ -17,8 +17,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	vault "github.com/hashicorp/vault/api"
 	"github.com/go-jose/go-jose/v4/jwt"
+	vault "github.com/hashicorp/vault/api"
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -235,9 +235,9 @@ func serviceAccountJWT(t *testing.T) string {
 		t.Fatal(err)
 	}
 	tok, err := jwt.Signed(s).Claims(map[string]any{
-		"iss": "kubernetes/serviceaccount",
-		"sub": "system:serviceaccount:" + ns + ":cert-manager",
-		"kubernetes.io/serviceaccount/namespace":            ns,
+		"iss":                                    "kubernetes/serviceaccount",
+		"sub":                                    "system:serviceaccount:" + ns + ":cert-manager",
+		"kubernetes.io/serviceaccount/namespace": ns,
 		"kubernetes.io/serviceaccount/service-account.name": "cert-manager",
 		"kubernetes.io/serviceaccount/service-account.uid":  "uid-1",
 	}).Serialize()
