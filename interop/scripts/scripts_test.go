@@ -46,3 +46,22 @@ func TestPythonHvac(t *testing.T) {
 	_, env := hierarchy(t)
 	run(t, env, filepath.Join("..", "python"), "/usr/bin/python3", "cert_manager.py")
 }
+
+func TestNodeVault(t *testing.T) {
+	srv, env := hierarchy(t)
+	node := filepath.Join("..", "node")
+	if _, err := os.Stat(filepath.Join(node, "node_modules", "node-vault")); err != nil {
+		t.Fatalf("node-vault is not installed: run npm ci in interop/node (.ci/run does): %v", err)
+	}
+	srv.Write(t, "sys/auth/approle", map[string]any{"type": "approle"})
+	srv.Write(t, "auth/approle/role/node", map[string]any{"token_ttl": "1h"})
+	rid, err := srv.Client(t).Logical().Read("auth/approle/role/node/role-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := srv.Write(t, "auth/approle/role/node/secret-id", nil)
+	jwt := fakeKubernetes(t, srv, "k8s-node")
+	env = append(env, "ROLE_ID="+rid.Data["role_id"].(string), "SECRET_ID="+sid["secret_id"].(string),
+		"K8S_JWT="+jwt, "K8S_MOUNT=k8s-node")
+	run(t, env, node, "node", "node_vault.js")
+}
