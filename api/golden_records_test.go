@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/pkid-dev/pkid/clock"
 	"github.com/pkid-dev/pkid/pkidtest"
 	"github.com/pkid-dev/pkid/storage"
@@ -447,4 +446,3 @@ func shapeOf(x any) string {
 	}
 	return fmt.Sprintf("%T", x)
 }
-
