@@ -257,4 +257,3 @@ func TestPatchMergesPostReplaces(t *testing.T) {
 		t.Errorf("POST did not replace: %+v", replaced)
 	}
 }
-
