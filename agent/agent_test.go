@@ -245,6 +245,41 @@ func TestWriteFileAtomicReplaces(t *testing.T) {
 	assertNoTemp(t, dir)
 }
 
+// TestWriteFileAtomicNoHalfFile replaces a file many times while a reader
+// reads it: every read must be one whole version, never a mix or a prefix.
+func TestWriteFileAtomicNoHalfFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cert.pem")
+	versions := []string{strings.Repeat("A", 256<<10), strings.Repeat("B", 300<<10)}
+	if err := agent.WriteFileAtomic(p, []byte(versions[0]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var reads, bad int
+	go func() {
+		defer close(done)
+		for range 200 {
+			got, err := os.ReadFile(p)
+			reads++
+			if err != nil || (string(got) != versions[0] && string(got) != versions[1]) {
+				bad++
+			}
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			if bad > 0 {
+				t.Fatalf("%d of %d reads saw a partial or missing file", bad, reads)
+			}
+			return
+		default:
+		}
+		if err := agent.WriteFileAtomic(p, []byte(versions[i%2]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func assertNoTemp(t *testing.T, dir string) {
 	t.Helper()
 	ents, err := os.ReadDir(dir)

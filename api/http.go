@@ -35,7 +35,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	reqID, err := randid.UUID(s.rand)
+	reqID, err := randid.UUID(s.reqIDs)
 	if err != nil {
 		reqID = "00000000-0000-4000-8000-000000000000"
 	}

@@ -191,7 +191,7 @@ func (s *Server) newMount(e MountEntry) (*mount, error) {
 		}
 		b = ab
 	case e.Type == "pki":
-		pb, err := newPKIBackend(s.cfg.Store.Space(e.UUID), s.clock, s.rand, s.log.With("mount", e.Path))
+		pb, err := newPKIBackend(s.cfg.Store.Space(e.UUID), s.clock, s.rand, s.keys, s.log.With("mount", e.Path))
 		if err != nil {
 			return nil, err
 		}

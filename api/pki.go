@@ -25,8 +25,8 @@ type pkiBackend struct {
 	crl   *crl.Manager
 }
 
-func newPKIBackend(space *storage.Space, clk clock.Clock, rnd io.Reader, log *slog.Logger) (*pkiBackend, error) {
-	auth, err := ca.New(ca.Config{Space: space, Clock: clk, Rand: rnd, Logger: log})
+func newPKIBackend(space *storage.Space, clk clock.Clock, rnd io.Reader, keys ca.KeyMaker, log *slog.Logger) (*pkiBackend, error) {
+	auth, err := ca.New(ca.Config{Space: space, Clock: clk, Rand: rnd, Keys: keys, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("pki backend: %w", err)
 	}

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/pkid-dev/pkid/api/token"
+	"github.com/pkid-dev/pkid/ca"
 	"github.com/pkid-dev/pkid/clock"
 	"github.com/pkid-dev/pkid/randid"
+	"github.com/pkid-dev/pkid/seed"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -47,6 +49,12 @@ type Config struct {
 	// TestDouble turns on the sys/pkid/ endpoints Vault lacks: a movable
 	// clock (sys/pkid/clock) and injected faults (sys/pkid/faults/:name).
 	TestDouble bool
+	// Seed, when set, makes the server repeatable (seed mode, for test
+	// doubles only): Rand, request ids and generated keys are drawn from
+	// its streams and ECDSA signatures are deterministic, so the same
+	// requests give the same bytes. Pair it with a clock that stands still
+	// (clock.Fake): certificates carry the time.
+	Seed *seed.Source
 }
 
 // DefaultVaultVersion is the Vault version pkid reports unless configured.
@@ -62,6 +70,8 @@ type Server struct {
 	cfg    Config
 	clock  clock.Clock
 	rand   io.Reader
+	reqIDs io.Reader   // the random source of request ids
+	keys   ca.KeyMaker // nil: the standard library's
 	log    *slog.Logger
 	sys    *storage.Space
 	tokens *token.Store
@@ -87,8 +97,21 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
+	reqIDs, keys := cfg.Rand, ca.KeyMaker(nil)
+	if cfg.Seed != nil {
+		// Separate streams, so that a client polling sys/health until the
+		// server is up does not shift the draws of ids and serials.
+		if cfg.Rand == nil {
+			cfg.Rand = cfg.Seed.Stream("state")
+		}
+		reqIDs = cfg.Seed.Stream("request-ids")
+		keys = ca.SeededKeys(cfg.Seed.Stream("keys"))
+	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
+	}
+	if reqIDs == nil {
+		reqIDs = cfg.Rand
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -112,6 +135,8 @@ func New(cfg Config) (*Server, error) {
 		cfg:    cfg,
 		clock:  cfg.Clock,
 		rand:   cfg.Rand,
+		reqIDs: reqIDs,
+		keys:   keys,
 		log:    cfg.Logger,
 		sys:    cfg.Store.Space("sys"),
 		mounts: map[string]*mount{},

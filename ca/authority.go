@@ -34,6 +34,7 @@ type Config struct {
 	Space  *storage.Space // the mount's records
 	Clock  clock.Clock
 	Rand   io.Reader // crypto/rand.Reader in production
+	Keys   KeyMaker  // nil: the standard library's generators
 	Logger *slog.Logger
 }
 
@@ -251,7 +252,7 @@ func (a *Authority) crlIssuer(tx storage.Tx, rec *issuerRecord) (crl.Issuer, err
 			if err != nil {
 				return crl.Issuer{}, err
 			}
-			is.KeyID, is.Signer = key.ID, s
+			is.KeyID, is.Signer = key.ID, a.signingKey(s)
 		}
 	}
 	return is, nil

@@ -64,13 +64,13 @@ func (a *Authority) GenerateIntermediate(ctx context.Context, mode string, req *
 	if p.mode == ModeExisting {
 		key, p.sigBits, err = a.existingKey(req.KeyRef, p.sigBits)
 	} else {
-		key, err = GenerateKey(a.cfg.Rand, p.keyType, p.keyBits)
+		key, err = a.newKey(p.keyType, p.keyBits)
 	}
 	if err != nil {
 		return nil, err
 	}
 	tmpl.SignatureAlgorithm = SignatureAlgorithm(key.Public(), p.sigBits, false)
-	der, err := x509.CreateCertificateRequest(a.cfg.Rand, tmpl, key)
+	der, err := x509.CreateCertificateRequest(a.cfg.Rand, tmpl, a.signingKey(key))
 	if err != nil {
 		return nil, fmt.Errorf("ca: create CSR: %w", err)
 	}

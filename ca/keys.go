@@ -156,7 +156,7 @@ func (a *Authority) NewKey(name, keyType string, bits int) (*KeyInfo, crypto.Sig
 	if err != nil {
 		return nil, nil, err
 	}
-	key, err := GenerateKey(a.cfg.Rand, keyType, bits)
+	key, err := a.newKey(keyType, bits)
 	if err != nil {
 		return nil, nil, err
 	}

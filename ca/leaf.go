@@ -114,23 +114,24 @@ func (a *Authority) signLeaf(p *roles.LeafPlan, pub crypto.PublicKey, si *Signin
 	return signLeafCert(a.cfg.Rand, tmpl, si.Cert, pub, si.Signer)
 }
 
-// leafKey makes the private key of an issued leaf: RSA from the pool,
-// EC and Ed25519 freshly generated.
+// leafKey makes the private key of an issued leaf: RSA from the pool, EC
+// and Ed25519 freshly generated. Seeded keys are never pooled: a background
+// filler would draw them out of order.
 func (a *Authority) leafKey(spec roles.KeySpec) (crypto.Signer, error) {
-	if spec.Type == KeyTypeRSA {
+	if spec.Type == KeyTypeRSA && a.cfg.Keys == nil {
 		bits, err := ValidateKeyTypeBits(spec.Type, spec.Bits)
 		if err != nil {
 			return nil, err
 		}
 		return a.leaf.keys.take(a.cfg.Rand, bits)
 	}
-	return GenerateKey(a.cfg.Rand, spec.Type, spec.Bits)
+	return a.newKey(spec.Type, spec.Bits)
 }
 
 // WarmLeafKeys starts pooling RSA keys for a role that issues them, so that
 // its first burst of issues finds keys ready.
 func (a *Authority) WarmLeafKeys(role *roles.Role) {
-	if role == nil || role.KeyType != KeyTypeRSA {
+	if role == nil || role.KeyType != KeyTypeRSA || a.cfg.Keys != nil {
 		return
 	}
 	bits := DefaultKeyBits(KeyTypeRSA, role.KeyBits)

@@ -77,7 +77,7 @@ func (a *Authority) GenerateRoot(ctx context.Context, mode string, rotate bool, 
 	// Vault computes the TTL (and its warning) before the AIA template check.
 	warnings = append(ttlWarnings, warnings...)
 	if key == nil {
-		if key, err = GenerateKey(a.cfg.Rand, p.keyType, p.keyBits); err != nil {
+		if key, err = a.newKey(p.keyType, p.keyBits); err != nil {
 			return nil, err
 		}
 	}
@@ -85,7 +85,7 @@ func (a *Authority) GenerateRoot(ctx context.Context, mode string, rotate bool, 
 	if tmpl.SubjectKeyId, err = SubjectKeyID(key.Public()); err != nil {
 		return nil, err
 	}
-	cert, err := signCert(a.cfg.Rand, tmpl, tmpl, key.Public(), key)
+	cert, err := signCert(a.cfg.Rand, tmpl, tmpl, key.Public(), a.signingKey(key))
 	if err != nil {
 		return nil, err
 	}

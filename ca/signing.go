@@ -176,7 +176,7 @@ func (a *Authority) resolveIssuer(tx storage.Tx, ref string, usage Usage) (*Sign
 	return &SigningIssuer{
 		ID: rec.ID, Name: rec.Name,
 		Cert: cert, CertPEM: CertPEM(cert.Raw),
-		Signer: signer, KeyID: key.ID, KeyType: KeyTypeOf(signer.Public()),
+		Signer: a.signingKey(signer), KeyID: key.ID, KeyType: KeyTypeOf(signer.Public()),
 		Chain: chain, URLs: urls,
 		LeafNotAfterBehavior: rec.LeafNotAfterBehavior,
 		Usage:                rec.Usage,

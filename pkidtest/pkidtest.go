@@ -22,6 +22,7 @@ import (
 
 	"github.com/pkid-dev/pkid/api"
 	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/seed"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -58,6 +59,14 @@ type Options struct {
 	// PeriodicInterval is how often auto-tidy and CRL auto-rebuild run
 	// (zero: 5 s; negative: never).
 	PeriodicInterval time.Duration
+	// Seed, when not 0, puts the server in seed mode: keys, serials and
+	// ids derived from it and ECDSA signatures deterministic, with the
+	// clock stopped at SeedTime (zero: the start of today, UTC), so that
+	// the same requests give byte-identical certificates. Clock, when set,
+	// replaces the stopped clock; Rand is ignored. Move the time with
+	// TestDouble and Server.Clock.
+	Seed     uint64
+	SeedTime time.Time
 }
 
 // RootToken is the root token of every pkidtest server.
@@ -103,11 +112,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(err, removeAll(tmp))
 	}
-	srv, err := api.New(api.Config{
-		Store: store, Clock: o.Clock, Rand: o.Rand, Logger: o.Logger, Version: o.Version,
-		DefaultLeaseTTL: o.DefaultLeaseTTL, MaxLeaseTTL: o.MaxLeaseTTL, MaxRequestSize: o.MaxRequestSize,
-		TestDouble: o.TestDouble, PeriodicInterval: o.PeriodicInterval,
-	})
+	srv, err := api.New(o.apiConfig(store))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("new server: %w", err), store.Close(), removeAll(tmp))
 	}
@@ -121,6 +126,25 @@ func New(o Options) (*Server, error) {
 		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
+}
+
+func (o Options) apiConfig(store *storage.Store) api.Config {
+	cfg := api.Config{
+		Store: store, Clock: o.Clock, Rand: o.Rand, Logger: o.Logger, Version: o.Version,
+		DefaultLeaseTTL: o.DefaultLeaseTTL, MaxLeaseTTL: o.MaxLeaseTTL, MaxRequestSize: o.MaxRequestSize,
+		TestDouble: o.TestDouble, PeriodicInterval: o.PeriodicInterval,
+	}
+	if o.Seed != 0 {
+		cfg.Seed, cfg.Rand = seed.New(o.Seed), nil
+		if cfg.Clock == nil {
+			at := o.SeedTime
+			if at.IsZero() {
+				at = seed.StartTime(time.Now())
+			}
+			cfg.Clock = clock.NewFake(at)
+		}
+	}
+	return cfg
 }
 
 // Close stops the server, checks a bbolt store's consistency and closes

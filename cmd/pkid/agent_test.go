@@ -130,3 +130,24 @@ func TestAgentMainCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAgentSIGTERM runs `pkid agent` as a process, waits for its first
+// certificate, sends SIGTERM and expects a clean exit 0.
+func TestAgentSIGTERM(t *testing.T) {
+	srv := agentServer(t)
+	dir := t.TempDir()
+	cert := filepath.Join(dir, "c.pem")
+	p := startPkid(t, "agent", "-address="+srv.URL, "-token=root", "-role=web",
+		"-common-name=a.example.com", "-cert="+cert, "-key="+filepath.Join(dir, "k.pem"))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(cert); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no certificate written: %s", p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.stop(t) // SIGTERM, then fails unless the exit status is 0 within 20 s
+}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/pkid-dev/pkid/api"
+	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/seed"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -36,6 +38,8 @@ type serverFlags struct {
 	maxRequest  int64
 	lockTimeout time.Duration
 	testDouble  bool
+	seed        uint64
+	seedTime    string
 }
 
 func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
@@ -57,6 +61,8 @@ func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
 	fs.Int64Var(&f.maxRequest, "max-request-size", 0, "request body limit in bytes (default 32 MiB)")
 	fs.DurationVar(&f.lockTimeout, "lock-timeout", time.Second, "how long to wait for the data folder's lock")
 	fs.BoolVar(&f.testDouble, "test-double", false, "enable sys/pkid/clock (movable clock) and sys/pkid/faults (injected faults)")
+	fs.Uint64Var(&f.seed, "seed", 0, "dev only: derive keys, serials and ids from this seed (not 0), with the clock stopped, so the same requests give the same bytes")
+	fs.StringVar(&f.seedTime, "seed-time", "", "with -seed: the stopped clock's time, RFC 3339 (default: the start of today, UTC)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -65,6 +71,12 @@ func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
 	}
 	if !f.dev && f.data == "" {
 		return nil, errors.New("-data DIR is required (or use -dev for a throwaway dev server)")
+	}
+	if f.seed != 0 && !f.dev {
+		return nil, errors.New("-seed makes every key predictable and is for dev servers only: add -dev")
+	}
+	if f.seedTime != "" && f.seed == 0 {
+		return nil, errors.New("-seed-time needs -seed")
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, errors.New("-tls-cert and -tls-key go together")
@@ -127,10 +139,14 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 		return err
 	}
 	defer store.Close()
-	srv, err := api.New(api.Config{
+	cfg := api.Config{
 		Store: store, Logger: log, Version: f.version, DefaultLeaseTTL: f.defaultTTL,
 		MaxLeaseTTL: f.maxTTL, MaxRequestSize: f.maxRequest, TestDouble: f.testDouble,
-	})
+	}
+	if err := f.applySeed(&cfg, time.Now()); err != nil {
+		return err
+	}
+	srv, err := api.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -173,6 +189,25 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 	if err := hs.Shutdown(shutCtx); err != nil {
 		log.Warn("shutdown", "error", err)
 	}
+	return nil
+}
+
+// applySeed puts a server in seed mode: repeatable randomness and a clock
+// stopped at -seed-time, which only sys/pkid/clock moves.
+func (f *serverFlags) applySeed(cfg *api.Config, now time.Time) error {
+	if f.seed == 0 {
+		return nil
+	}
+	at := seed.StartTime(now)
+	if f.seedTime != "" {
+		t, err := time.Parse(time.RFC3339, f.seedTime)
+		if err != nil {
+			return fmt.Errorf("bad -seed-time: %w", err)
+		}
+		at = t
+	}
+	cfg.Seed = seed.New(f.seed)
+	cfg.Clock = clock.NewFake(at)
 	return nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/pkid-dev/pkid/internal/tutorialsh"
 	"io"
 	"math/big"
 	"net/http"
@@ -99,12 +100,12 @@ func TestTutorialEndToEnd(t *testing.T) {
 
 	for i, cmd := range cmds {
 		step := steps[i]
-		if !strings.HasPrefix(cmd.text, step.command) {
-			t.Fatalf("command %d is %q; the test expects %q", i+1, cmd.text, step.command)
+		if !strings.HasPrefix(cmd.Text, step.command) {
+			t.Fatalf("command %d is %q; the test expects %q", i+1, cmd.Text, step.command)
 		}
 		ok := t.Run(fmt.Sprintf("%02d_%s", i+1, step.name), func(t *testing.T) {
 			cmd := st.rewrite(cmd)
-			t.Logf("$ %s", strings.Replace(cmd.text, "vault ", "pkid ", 1))
+			t.Logf("$ %s", strings.Replace(cmd.Text, "vault ", "pkid ", 1))
 			r := st.shell.runPipeline(t, cmd)
 			defer func() {
 				if t.Failed() {
@@ -137,7 +138,7 @@ func TestTutorialEndToEnd(t *testing.T) {
 // loadTutorial parses the tutorial and, where the shared original is next
 // to the repository (as on developer machines and in CI), requires the copy
 // to be current: a changed tutorial needs its steps here updated.
-func loadTutorial(t *testing.T) []shellCommand {
+func loadTutorial(t *testing.T) []tutorialsh.Command {
 	t.Helper()
 	md, err := os.ReadFile(filepath.Join("testdata", "tutorial", "tutorial.md"))
 	if err != nil {
@@ -146,17 +147,17 @@ func loadTutorial(t *testing.T) []shellCommand {
 	if shared, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "tutorial.md")); err == nil && !bytes.Equal(shared, md) {
 		t.Fatalf("shared/tutorial.md changed: copy it to cmd/pkid/testdata/tutorial/tutorial.md and update tutorialSteps")
 	}
-	cmds, err := tutorialCommands(string(md))
+	cmds, err := tutorialsh.Parse(string(md))
 	if err != nil {
 		t.Fatalf("parsing the tutorial: %v", err)
 	}
 	return cmds
 }
 
-func commandList(cmds []shellCommand) string {
+func commandList(cmds []tutorialsh.Command) string {
 	var b strings.Builder
 	for i, c := range cmds {
-		fmt.Fprintf(&b, "%2d  %s\n", i+1, c.text)
+		fmt.Fprintf(&b, "%2d  %s\n", i+1, c.Text)
 	}
 	return b.String()
 }
@@ -175,7 +176,7 @@ func setClientEnv(t *testing.T, addr, token string) {
 
 // rewrite makes the only changes to the tutorial's words: what exists on
 // the author's machine and not on a test machine.
-func (st *tutorialState) rewrite(cmd shellCommand) shellCommand {
+func (st *tutorialState) rewrite(cmd tutorialsh.Command) tutorialsh.Command {
 	repl := strings.NewReplacer(
 		"/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", filepath.Join(st.dir, "k8s-ca.crt"),
 		"/var/log/vault/audit.log", filepath.Join(st.dir, "log", "audit.log"),
@@ -184,11 +185,11 @@ func (st *tutorialState) rewrite(cmd shellCommand) shellCommand {
 		"<serial_number>", st.signedSerial,
 	)
 	out := cmd
-	out.text = repl.Replace(cmd.text)
-	out.stages = make([][]string, len(cmd.stages))
-	for i, words := range cmd.stages {
+	out.Text = repl.Replace(cmd.Text)
+	out.Stages = make([][]string, len(cmd.Stages))
+	for i, words := range cmd.Stages {
 		for _, w := range words {
-			out.stages[i] = append(out.stages[i], repl.Replace(w))
+			out.Stages[i] = append(out.Stages[i], repl.Replace(w))
 		}
 	}
 	return out
@@ -630,8 +631,8 @@ func checkPolicy(name, snippet string) func(*testing.T, *tutorialState, *cmdResu
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got != r.cmd.heredoc || !strings.Contains(got, snippet) {
-			t.Errorf("stored policy:\n%s\nwant the here-document:\n%s", got, r.cmd.heredoc)
+		if got != r.cmd.Heredoc || !strings.Contains(got, snippet) {
+			t.Errorf("stored policy:\n%s\nwant the here-document:\n%s", got, r.cmd.Heredoc)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/pkid-dev/pkid/internal/tutorialsh"
 	"io"
 	"math/big"
 	"net/http"
@@ -28,160 +29,6 @@ import (
 	"testing"
 	"time"
 )
-
-// shellCommand is one command of a bash block of the tutorial.
-type shellCommand struct {
-	text    string     // as written, continuation lines joined, comment removed
-	stages  [][]string // the pipeline's commands, words unquoted
-	heredoc string     // the here-document fed to the first command's stdin
-	outFile string     // the target of "> file", if any
-}
-
-// tutorialCommands extracts every command of the ```bash blocks of md in
-// order.
-func tutorialCommands(md string) ([]shellCommand, error) {
-	lines := strings.Split(md, "\n")
-	var cmds []shellCommand
-	inFence, isBash := false, false
-	for i := 0; i < len(lines); i++ {
-		trimmed := strings.TrimSpace(lines[i])
-		if strings.HasPrefix(trimmed, "```") {
-			inFence, isBash = !inFence, !inFence && trimmed == "```bash"
-			continue
-		}
-		if !isBash || trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
-		}
-		logical := strings.TrimSpace(lines[i])
-		for strings.HasSuffix(logical, `\`) && i+1 < len(lines) {
-			i++
-			logical = strings.TrimSuffix(logical, `\`) + " " + strings.TrimSpace(lines[i])
-		}
-		cmd, delim, err := parseShellLine(logical)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", i+1, err)
-		}
-		if delim != "" {
-			var body strings.Builder
-			for i++; i < len(lines) && lines[i] != delim; i++ {
-				body.WriteString(lines[i] + "\n")
-			}
-			if i == len(lines) {
-				return nil, fmt.Errorf("here-document %q never ends", delim)
-			}
-			cmd.heredoc = body.String()
-		}
-		cmds = append(cmds, cmd)
-	}
-	return cmds, nil
-}
-
-// parseShellLine splits one logical line into a pipeline; it returns the
-// here-document delimiter when the line has "<<WORD".
-func parseShellLine(line string) (shellCommand, string, error) {
-	toks, err := shellTokens(line)
-	if err != nil {
-		return shellCommand{}, "", err
-	}
-	cmd := shellCommand{stages: [][]string{nil}}
-	var delim string
-	var words []string
-	for i := 0; i < len(toks); i++ {
-		tok := toks[i]
-		words = append(words, tok.raw)
-		switch {
-		case tok.op == "|":
-			cmd.stages = append(cmd.stages, nil)
-			continue
-		case tok.op == ">" || tok.op == "<<":
-			if i+1 >= len(toks) || toks[i+1].op != "" {
-				return cmd, "", fmt.Errorf("%s without a word after it", tok.op)
-			}
-			i++
-			if tok.op == ">" {
-				words = append(words, toks[i].raw)
-				cmd.outFile = toks[i].word
-			} else {
-				words[len(words)-1] += toks[i].raw
-				delim = toks[i].word
-			}
-			continue
-		}
-		last := len(cmd.stages) - 1
-		cmd.stages[last] = append(cmd.stages[last], tok.word)
-	}
-	cmd.text = strings.Join(words, " ")
-	for _, st := range cmd.stages {
-		if len(st) == 0 {
-			return cmd, "", errors.New("empty command in pipeline")
-		}
-	}
-	return cmd, delim, nil
-}
-
-type shellToken struct {
-	word string // unquoted
-	raw  string // as written
-	op   string // "|", ">" or "<<" for an operator
-}
-
-// shellTokens splits a line into words and operators as bash does for the
-// tutorial's lines. A "<name>" placeholder (cert/<serial_number>) is kept
-// as part of its word: the reader is meant to replace it, not redirect.
-func shellTokens(line string) ([]shellToken, error) {
-	var toks []shellToken
-	var word, raw strings.Builder
-	inWord := false
-	flush := func() {
-		if inWord {
-			toks = append(toks, shellToken{word: word.String(), raw: raw.String()})
-		}
-		word.Reset()
-		raw.Reset()
-		inWord = false
-	}
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c == ' ' || c == '\t':
-			flush()
-		case c == '#' && !inWord:
-			flush()
-			return toks, nil
-		case c == '|' || c == '>':
-			flush()
-			toks = append(toks, shellToken{op: string(c), raw: string(c)})
-		case c == '<' && strings.HasPrefix(line[i:], "<<"):
-			flush()
-			toks = append(toks, shellToken{op: "<<", raw: "<<"})
-			i++
-		case c == '<':
-			end := strings.IndexByte(line[i:], '>')
-			if end < 0 {
-				return nil, fmt.Errorf("input redirection is not supported: %q", line[i:])
-			}
-			word.WriteString(line[i : i+end+1])
-			raw.WriteString(line[i : i+end+1])
-			inWord = true
-			i += end
-		case c == '\'' || c == '"':
-			end := strings.IndexByte(line[i+1:], c)
-			if end < 0 {
-				return nil, fmt.Errorf("unterminated %c quote", c)
-			}
-			word.WriteString(line[i+1 : i+1+end])
-			raw.WriteString(line[i : i+end+2])
-			inWord = true
-			i += end + 1
-		default:
-			word.WriteByte(c)
-			raw.WriteByte(c)
-			inWord = true
-		}
-	}
-	flush()
-	return toks, nil
-}
 
 // stageResult is what one command of a pipeline did.
 type stageResult struct {
@@ -194,7 +41,7 @@ type stageResult struct {
 // reader sees (or what "> file" got), and bash's exit status is the last
 // command's; every stage is kept so that a test can check them all.
 type cmdResult struct {
-	cmd    shellCommand
+	cmd    tutorialsh.Command
 	stages []stageResult
 }
 
@@ -218,18 +65,18 @@ type shellEnv struct {
 	noOpenSSL bool
 }
 
-func (e *shellEnv) runPipeline(t *testing.T, cmd shellCommand) *cmdResult {
+func (e *shellEnv) runPipeline(t *testing.T, cmd tutorialsh.Command) *cmdResult {
 	t.Helper()
 	res := &cmdResult{cmd: cmd}
-	stdin := cmd.heredoc
-	for _, words := range cmd.stages {
+	stdin := cmd.Heredoc
+	for _, words := range cmd.Stages {
 		st := e.runStage(t, words, stdin)
 		res.stages = append(res.stages, st)
 		stdin = st.stdout
 	}
-	if cmd.outFile != "" {
-		if err := os.WriteFile(cmd.outFile, []byte(res.stdout()), 0o644); err != nil {
-			t.Fatalf("> %s: %v", cmd.outFile, err)
+	if cmd.OutFile != "" {
+		if err := os.WriteFile(cmd.OutFile, []byte(res.stdout()), 0o644); err != nil {
+			t.Fatalf("> %s: %v", cmd.OutFile, err)
 		}
 	}
 	return res
@@ -386,64 +233,13 @@ func jq(args []string, stdin string) stageResult {
 	return stageResult{"jq", 0, string(b) + "\n", ""}
 }
 
-func TestTutorialShellParsing(t *testing.T) {
-	t.Parallel()
-	md := "intro\n```yaml\nkey: value\n```\n```bash\n" +
-		"# a comment line\n" +
-		"vault write pki/roles/x \\\n    allowed_domains=\"a.com,b.com\" \\\n    ttl=\"1h\"  # trailing comment\n" +
-		"\n" +
-		"vault write -format=json pki/issue/x \\\n    | jq -r '.data.csr' > out.csr\n" +
-		"vault policy write p -<<EOF\n# kept: inside the here-document\npath \"a/*\" {\n}\nEOF\n" +
-		"vault read pki/cert/<serial_number>\n" +
-		"```\n```python\nprint(\"not shell\")\n```\n"
-	cmds, err := tutorialCommands(md)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []shellCommand{
-		{text: `vault write pki/roles/x allowed_domains="a.com,b.com" ttl="1h"`,
-			stages: [][]string{{"vault", "write", "pki/roles/x", "allowed_domains=a.com,b.com", "ttl=1h"}}},
-		{text: `vault write -format=json pki/issue/x | jq -r '.data.csr' > out.csr`,
-			stages:  [][]string{{"vault", "write", "-format=json", "pki/issue/x"}, {"jq", "-r", ".data.csr"}},
-			outFile: "out.csr"},
-		{text: `vault policy write p - <<EOF`, stages: [][]string{{"vault", "policy", "write", "p", "-"}},
-			heredoc: "# kept: inside the here-document\npath \"a/*\" {\n}\n"},
-		{text: `vault read pki/cert/<serial_number>`, stages: [][]string{{"vault", "read", "pki/cert/<serial_number>"}}},
-	}
-	if len(cmds) != len(want) {
-		t.Fatalf("%d commands, want %d:\n%s", len(cmds), len(want), commandList(cmds))
-	}
-	for i := range want {
-		got := cmds[i]
-		if got.text != want[i].text || got.heredoc != want[i].heredoc || got.outFile != want[i].outFile ||
-			fmt.Sprintf("%q", got.stages) != fmt.Sprintf("%q", want[i].stages) {
-			t.Errorf("command %d:\n got %q %q heredoc %q > %q\nwant %q %q heredoc %q > %q", i+1,
-				got.text, got.stages, got.heredoc, got.outFile, want[i].text, want[i].stages, want[i].heredoc, want[i].outFile)
-		}
-	}
-}
-
-func TestTutorialShellErrors(t *testing.T) {
-	t.Parallel()
-	for _, line := range []string{`vault write a="b`, `vault read x < file`, `vault read x |`, `vault read x >`} {
-		if _, _, err := parseShellLine(line); err == nil {
-			t.Errorf("%q parsed", line)
-		}
-	}
-	if _, err := tutorialCommands("```bash\nvault policy write p -<<EOF\nno end\n```\n"); err == nil {
-		t.Error("an unterminated here-document parsed")
-	}
-}
-
-// TestTutorialHasEveryStep keeps the step table and the tutorial aligned in
-// short mode too, where the end-to-end run is skipped.
 func TestTutorialHasEveryStep(t *testing.T) {
 	t.Parallel()
 	md, err := os.ReadFile("testdata/tutorial/tutorial.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds, err := tutorialCommands(string(md))
+	cmds, err := tutorialsh.Parse(string(md))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,8 +248,8 @@ func TestTutorialHasEveryStep(t *testing.T) {
 		t.Fatalf("%d commands, %d steps:\n%s", len(cmds), len(steps), commandList(cmds))
 	}
 	for i, s := range steps {
-		if !strings.HasPrefix(cmds[i].text, s.command) {
-			t.Errorf("command %d is %q, step %q expects %q", i+1, cmds[i].text, s.name, s.command)
+		if !strings.HasPrefix(cmds[i].Text, s.command) {
+			t.Errorf("command %d is %q, step %q expects %q", i+1, cmds[i].Text, s.name, s.command)
 		}
 	}
 }
