@@ -23,29 +23,48 @@ func errNoRoute(path string) error {
 		Msg: fmt.Sprintf("no handler for route %q. route entry not found.", path)}
 }
 
-// statusOf is the one place where an error becomes an HTTP status.
+// statusRule is how one error kind is answered.
+type statusRule struct {
+	status int
+	// multi: on authenticated paths Vault wraps the text as a
+	// go-multierror ("1 error occurred:..."), because its backends return
+	// these as Go errors rather than as error responses (spec Appendix C).
+	multi bool
+}
+
+// statusTable is the one place where an error kind becomes an HTTP status,
+// Vault's quirks included: the 500s Vault gives for a caller's mistake
+// (spec Appendix C), 413 for an oversized body, 415 for a PATCH of the
+// wrong media type. A kind missing here is a bug: 500.
+var statusTable = map[errs.Kind]statusRule{
+	errs.Invalid:          {http.StatusBadRequest, false},
+	errs.NotFound:         {http.StatusNotFound, false},
+	errs.Denied:           {http.StatusForbidden, false},
+	errs.Unsupported:      {http.StatusMethodNotAllowed, false},
+	errs.Conflict:         {http.StatusConflict, false},
+	errs.Unavailable:      {http.StatusServiceUnavailable, false},
+	errs.InvalidVault500:  {http.StatusInternalServerError, true}, // Appendix C
+	errs.TooLarge:         {http.StatusRequestEntityTooLarge, false},
+	errs.UnsupportedMedia: {http.StatusUnsupportedMediaType, false},
+	errs.Internal:         {http.StatusInternalServerError, true},
+}
+
+// ruleOf looks err's kind up in statusTable.
+func ruleOf(err error) statusRule {
+	if r, ok := statusTable[errs.KindOf(err)]; ok {
+		return r
+	}
+	return statusRule{http.StatusInternalServerError, true}
+}
+
+// statusOf returns the HTTP status of err: an injected fault's own, else
+// statusTable's.
 func statusOf(err error) int {
 	var injected *injectedError
 	if errors.As(err, &injected) {
 		return injected.status
 	}
-	switch errs.KindOf(err) {
-	case errs.Invalid:
-		return http.StatusBadRequest
-	case errs.NotFound:
-		return http.StatusNotFound
-	case errs.PermissionDenied:
-		return http.StatusForbidden
-	case errs.Unsupported:
-		return http.StatusMethodNotAllowed
-	case errs.Conflict:
-		return http.StatusConflict
-	case errs.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case errs.Unsupported415:
-		return http.StatusUnsupportedMediaType
-	}
-	return http.StatusInternalServerError
+	return ruleOf(err).status
 }
 
 // errorMessages renders err as the "errors" list of Vault's error body.
@@ -63,7 +82,7 @@ func errorMessages(err error, authenticated bool) []string {
 	kind := errs.KindOf(err)
 	var msg string
 	switch kind {
-	case errs.Unknown:
+	case errs.Internal:
 		msg = "internal error"
 	default:
 		msg = errs.Message(err)
@@ -76,7 +95,7 @@ func errorMessages(err error, authenticated bool) []string {
 	if errors.As(err, &multi) {
 		return []string{multiErrorText(multi.all)}
 	}
-	wrapped := kind == errs.VaultInternal || kind == errs.Unknown || errors.Is(err, errRouting) ||
+	wrapped := ruleOf(err).multi || errors.Is(err, errRouting) ||
 		errors.Is(err, errMultiError) // ACL denials (security.go)
 	if wrapped && authenticated {
 		return []string{multiErrorText([]string{msg})}

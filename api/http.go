@@ -303,7 +303,7 @@ func (s *Server) serve(r *http.Request, req *Request, m *mount, route *Route, re
 	}
 	resp, err := s.call(r, h, req, reqID)
 	if err != nil {
-		if errs.KindOf(err) == errs.Unknown {
+		if errs.KindOf(err) == errs.Internal {
 			s.log.Error("request failed", "request_id", reqID, "path", logical, "op", req.Op, "error", err)
 		}
 		return nil, err

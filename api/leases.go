@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/x509"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 	"time"
 
@@ -124,7 +125,7 @@ func leaseSerial(rel string) (string, bool) {
 	if i < 0 {
 		return "", false
 	}
-	serial, err := crl.NormalizeSerial(rel[i+1:])
+	serial, err := records.NormalizeSerial(rel[i+1:])
 	return serial, err == nil
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/pkid-dev/pkid/ca"
 	"github.com/pkid-dev/pkid/clock"
 	"github.com/pkid-dev/pkid/crl"
-	"github.com/pkid-dev/pkid/roles"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -21,7 +21,7 @@ type pkiBackend struct {
 	rand  io.Reader
 	log   *slog.Logger
 	ca    *ca.Authority
-	roles *roles.Store
+	roles *records.Roles
 	crl   *crl.Manager
 }
 
@@ -37,7 +37,7 @@ func newPKIBackend(space *storage.Space, clk clock.Clock, rnd io.Reader, keys ca
 	auth.SetCRL(mgr)
 	return &pkiBackend{
 		space: space, clock: clk, rand: rnd, log: log,
-		ca: auth, roles: roles.NewStore(space), crl: mgr,
+		ca: auth, roles: records.NewRoles(space), crl: mgr,
 	}, nil
 }
 

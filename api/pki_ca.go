@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 	"time"
 
 	"github.com/pkid-dev/pkid/ca"
-	"github.com/pkid-dev/pkid/crl"
 )
 
 // The CA hierarchy of a PKI mount (spec §3.1, §3.2): generation, signing and
@@ -91,7 +91,7 @@ func (b *pkiBackend) generateRoot(rotate bool) HandlerFunc {
 		format, _ := ca.ParseFormat(in.Format)
 		data := map[string]any{
 			"expiration":    res.Cert.NotAfter.Unix(),
-			"serial_number": crl.FormatSerial(res.Cert.SerialNumber),
+			"serial_number": records.FormatSerial(res.Cert.SerialNumber),
 			"certificate":   ca.EncodeCert(format, res.Cert.Raw),
 			"issuing_ca":    ca.EncodeCert(format, res.Cert.Raw),
 			"issuer_id":     res.IssuerID,
@@ -175,7 +175,7 @@ func (b *pkiBackend) signIntermediate(ctx context.Context, req *Request) (*Respo
 	chain := append([]*x509.Certificate{res.Cert}, res.Chain...)
 	data := map[string]any{
 		"expiration":    res.Cert.NotAfter.Unix(),
-		"serial_number": crl.FormatSerial(res.Cert.SerialNumber),
+		"serial_number": records.FormatSerial(res.Cert.SerialNumber),
 		"certificate":   ca.EncodeCert(format, res.Cert.Raw),
 		"issuing_ca":    ca.EncodeCert(format, res.Signer.Cert.Raw),
 		"ca_chain":      ca.EncodeCerts(format, chain),

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/pkid-dev/pkid/records"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -83,7 +84,7 @@ func (h *crlHarness) leaf(store bool, notAfter time.Time) *x509.Certificate {
 	}
 	cert, _ := x509.ParseCertificate(der)
 	if store {
-		if err := h.b.space.Update(func(tx storage.Tx) error { return crl.PutCert(tx, cert) }); err != nil {
+		if err := h.b.space.Update(func(tx storage.Tx) error { return records.PutCert(tx, cert) }); err != nil {
 			h.t.Fatal(err)
 		}
 	}
@@ -146,7 +147,7 @@ func TestCRLRoutesRevokeAndServe(t *testing.T) {
 	t.Parallel()
 	h := newCRLHarness(t)
 	cert := h.leaf(true, crlT0.Add(time.Hour))
-	serial := crl.FormatSerial(cert.SerialNumber)
+	serial := records.FormatSerial(cert.SerialNumber)
 
 	rec := h.do(OpUpdate, "revoke", map[string]any{"serial_number": serial, "extra": "x"}, nil)
 	env := decodeEnv(t, rec)
@@ -227,8 +228,8 @@ func TestCRLRoutesStatuses(t *testing.T) {
 		{"serial crl", OpUpdate, "revoke", map[string]any{"serial_number": "crl"}, 400, `invalid serial number \"crl\"`},
 		{"serial dotdot", OpUpdate, "revoke", map[string]any{"serial_number": ".."}, 400, `invalid serial number \"..\"`},
 		{"unparsable cert", OpUpdate, "revoke", map[string]any{"certificate": "-----BEGIN CERTIFICATE-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END CERTIFICATE-----"}, 400, "certificate could not be parsed"},
-		{"expired", OpUpdate, "revoke", map[string]any{"serial_number": crl.FormatSerial(expired.SerialNumber)}, 200, "already expired; refusing to add to CRL"},
-		{"wrong key", OpUpdate, "revoke-with-key", map[string]any{"serial_number": crl.FormatSerial(expired.SerialNumber), "private_key": otherKeyPEM(t)}, 500, "1 error occurred:\\n\\t* provided private key does not match certificate's public key"},
+		{"expired", OpUpdate, "revoke", map[string]any{"serial_number": records.FormatSerial(expired.SerialNumber)}, 200, "already expired; refusing to add to CRL"},
+		{"wrong key", OpUpdate, "revoke-with-key", map[string]any{"serial_number": records.FormatSerial(expired.SerialNumber), "private_key": otherKeyPEM(t)}, 500, "1 error occurred:\\n\\t* provided private key does not match certificate's public key"},
 		{"empty revoked list", OpList, "certs/revoked/", nil, 404, `{"errors":[]}`},
 		{"unknown issuer", OpRead, "issuer/nope/crl/pem", nil, 500, "unable to find PKI issuer for reference: nope"},
 		{"cert/crl/raw", OpRead, "cert/crl/raw", nil, 404, "unsupported path"},

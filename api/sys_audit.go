@@ -74,7 +74,7 @@ func (s *Server) handleAuditHash(_ context.Context, req *Request) (*Response, er
 
 // errAuditFailed is what a client sees when no device recorded its request:
 // Vault's ErrInternalError.
-var errAuditFailed = errs.New(errs.Unknown, "internal error")
+var errAuditFailed = errs.New(errs.Internal, "internal error")
 
 // auditInput describes a request for the audit devices: the caller, the
 // request as it arrived (before path captures were merged), and the mount.
@@ -117,7 +117,7 @@ func splitRemote(addr string) (string, int) {
 func auditResponse(in *audit.Input, resp *Response, err error) {
 	if err != nil {
 		in.Error = errs.Message(err)
-		if errs.KindOf(err) == errs.Unknown {
+		if errs.KindOf(err) == errs.Internal {
 			in.Error = "internal error"
 		}
 		return

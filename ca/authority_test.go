@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pkid-dev/pkid/crl"
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/storage"
 )
@@ -49,7 +49,7 @@ func TestRootIntermediateSetSigned(t *testing.T) {
 	}
 	// The signed intermediate is in the root mount's certificate store.
 	rootCA.cfg.Space.View(func(tx storage.Tx) error {
-		if crl.GetCert(tx, crl.FormatSerial(signed.Cert.SerialNumber)) == nil {
+		if records.GetCert(tx, records.FormatSerial(signed.Cert.SerialNumber)) == nil {
 			t.Error("signed intermediate not in the certificate store")
 		}
 		return nil

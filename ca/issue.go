@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"github.com/pkid-dev/pkid/records"
 	"time"
 
-	"github.com/pkid-dev/pkid/crl"
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/roles"
 	"github.com/pkid-dev/pkid/storage"
@@ -235,7 +235,7 @@ func (a *Authority) leafEnv(si *SigningIssuer, opts LeafOptions) roles.Env {
 
 func (a *Authority) newLeaf(cert *x509.Certificate, key crypto.Signer, si *SigningIssuer, role *roles.Role, req *roles.LeafRequest, warnings []string) *Leaf {
 	l := &Leaf{
-		Cert: cert, Serial: crl.FormatSerial(cert.SerialNumber), Key: key,
+		Cert: cert, Serial: records.FormatSerial(cert.SerialNumber), Key: key,
 		Issuer: si, Role: role, Warnings: warnings,
 		format: req.Format, privateKeyFormat: req.PrivateKeyFormat, removeRoots: req.RemoveRootsFromChain,
 	}
@@ -255,7 +255,7 @@ func (a *Authority) storeLeaf(ctx context.Context, l *Leaf) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := a.cfg.Space.Commit(func(tx storage.Tx) error { return crl.PutCert(tx, l.Cert) }); err != nil {
+	if err := a.cfg.Space.Commit(func(tx storage.Tx) error { return records.PutCert(tx, l.Cert) }); err != nil {
 		return err
 	}
 	l.Stored = true

@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"github.com/pkid-dev/pkid/records"
 	"time"
 
 	"github.com/pkid-dev/pkid/crl"
@@ -41,13 +42,13 @@ func (c *StoredCert) Data() map[string]any {
 // or hyphen form, any case), or nil when there is none. A serial that is
 // not hex pairs is simply not found.
 func (a *Authority) StoredCert(serial string) (*StoredCert, error) {
-	colon, err := crl.NormalizeSerial(serial)
+	colon, err := records.NormalizeSerial(serial)
 	if err != nil {
 		return nil, nil
 	}
 	var out *StoredCert
 	err = a.cfg.Space.View(func(tx storage.Tx) error {
-		der := crl.GetCert(tx, colon)
+		der := records.GetCert(tx, colon)
 		if der == nil {
 			return nil
 		}
@@ -69,7 +70,7 @@ func (a *Authority) ListCerts(after string, limit int) ([]string, error) {
 	var keys []string
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
 		var err error
-		keys, err = crl.ListCerts(tx, after, limit)
+		keys, err = records.ListCerts(tx, after, limit)
 		return err
 	})
 	return keys, err

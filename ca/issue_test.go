@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"github.com/pkid-dev/pkid/records"
 	"net"
 	"net/url"
 	"slices"
@@ -22,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pkid-dev/pkid/crl"
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/field"
 	"github.com/pkid-dev/pkid/roles"
@@ -40,7 +40,7 @@ func (c *testCA) putRole(t testing.TB, name string, raw map[string]any) *roles.R
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := roles.NewStore(c.cfg.Space).Put(r); err != nil {
+	if err := records.NewRoles(c.cfg.Space).Put(r); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -83,11 +83,11 @@ func (c *testCA) checkLeaf(t *testing.T, l *Leaf, root *x509.Certificate, inter 
 	if !l.Cert.NotBefore.Equal(testNow.Add(-30 * time.Second).Truncate(time.Second)) {
 		t.Errorf("NotBefore %s", l.Cert.NotBefore)
 	}
-	if l.Serial != crl.FormatSerial(l.Cert.SerialNumber) || l.Cert.SerialNumber.BitLen() > 159 {
+	if l.Serial != records.FormatSerial(l.Cert.SerialNumber) || l.Cert.SerialNumber.BitLen() > 159 {
 		t.Errorf("serial %s", l.Serial)
 	}
 	var der []byte
-	_ = c.cfg.Space.View(func(tx storage.Tx) error { der = crl.GetCert(tx, l.Serial); return nil })
+	_ = c.cfg.Space.View(func(tx storage.Tx) error { der = records.GetCert(tx, l.Serial); return nil })
 	if l.Role.NoStore != (der == nil) || l.Stored == l.Role.NoStore {
 		t.Errorf("stored=%v in store=%v no_store=%v", l.Stored, der != nil, l.Role.NoStore)
 	}
@@ -188,7 +188,7 @@ func TestIssueRefusals(t *testing.T) {
 	}
 	var n int
 	_ = c.cfg.Space.View(func(tx storage.Tx) error {
-		keys, _ := crl.ListCerts(tx, "", 0)
+		keys, _ := records.ListCerts(tx, "", 0)
 		n = len(keys)
 		return nil
 	})

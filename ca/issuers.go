@@ -5,10 +5,10 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 	"time"
 
-	"github.com/pkid-dev/pkid/crl"
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/storage"
 )
@@ -467,7 +467,7 @@ func (a *Authority) recordIssuerRevocation(tx storage.Tx, rec *issuerRecord, at 
 	if err != nil {
 		return err
 	}
-	stored := crl.GetCert(tx, rec.SerialNumber)
+	stored := records.GetCert(tx, rec.SerialNumber)
 	if stored == nil || !bytes.Equal(stored, cert.Raw) {
 		return nil
 	}
@@ -513,26 +513,12 @@ func (a *Authority) revocationWarnings(rec *issuerRecord, cert *x509.Certificate
 }
 
 // roleReferenceWarnings counts the mount's roles whose issuer_ref is ref
-// (Vault's "N roles reference X" note when an issuer name goes away). It
-// reads the roles' stored issuer_ref field and stops after 100 roles, as
-// Vault does.
+// (Vault's "N roles reference X" note when an issuer name goes away),
+// stopping after 100 roles as Vault does.
 func roleReferenceWarnings(tx storage.Tx, ref string) []string {
 	const maxScan, maxFind = 100, 10
-	scanned, found := 0, 0
-	err := tx.Scan("role/", "", func(_ string, v []byte) error {
-		var role struct {
-			IssuerRef string `json:"issuer_ref"`
-		}
-		if jsonUnmarshal(v, &role) == nil && role.IssuerRef == ref {
-			found++
-		}
-		scanned++
-		if scanned >= maxScan || found >= maxFind {
-			return storage.ErrStop
-		}
-		return nil
-	})
-	timeout := err != nil || scanned >= maxScan || found >= maxFind
+	found, complete := records.RolesReferencing(tx, ref, maxScan, maxFind)
+	timeout := !complete
 	switch {
 	case timeout && found == 0:
 		return []string{fmt.Sprint("Unable to check if any roles referenced this issuer by ", ref)}

@@ -13,13 +13,13 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"github.com/pkid-dev/pkid/records"
 	"math/big"
 	"net"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/pkid-dev/pkid/crl"
 	"github.com/pkid-dev/pkid/errs"
 )
 
@@ -190,7 +190,7 @@ func TestNewSerial(t *testing.T) {
 		if n.Sign() < 0 || n.Cmp(limit) >= 0 {
 			t.Fatalf("serial %v out of range", n)
 		}
-		s := crl.FormatSerial(n)
+		s := records.FormatSerial(n)
 		if seen[s] {
 			t.Fatalf("duplicate serial %s", s)
 		}

@@ -5,9 +5,9 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"sort"
 
-	"github.com/pkid-dev/pkid/crl"
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/randid"
 	"github.com/pkid-dev/pkid/storage"
@@ -328,4 +328,4 @@ func setDefaultIssuer(tx storage.Tx, id string) error {
 	return putIssuersConfig(tx, cfg)
 }
 
-func formatSerial(c *x509.Certificate) string { return crl.FormatSerial(c.SerialNumber) }
+func formatSerial(c *x509.Certificate) string { return records.FormatSerial(c.SerialNumber) }

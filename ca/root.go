@@ -5,9 +5,9 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 
-	"github.com/pkid-dev/pkid/crl"
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/storage"
 )
@@ -326,7 +326,7 @@ func (a *Authority) storeRoot(cert *x509.Certificate, key crypto.Signer, issuerN
 			}
 		}
 		res.IssuerID, res.IssuerName, res.KeyID, res.KeyName = irec.ID, irec.Name, krec.ID, krec.Name
-		return crl.PutCert(tx, cert)
+		return records.PutCert(tx, cert)
 	})
 	if err != nil {
 		return nil, err

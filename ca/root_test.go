@@ -8,11 +8,11 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pkid-dev/pkid/crl"
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/roles"
 	"github.com/pkid-dev/pkid/storage"
@@ -267,7 +267,7 @@ func TestRootStorageAndDefaults(t *testing.T) {
 	}
 	c.cfg.Space.View(func(tx storage.Tx) error {
 		for _, r := range []*GeneratedRoot{first, second} {
-			if crl.GetCert(tx, crl.FormatSerial(r.Cert.SerialNumber)) == nil {
+			if records.GetCert(tx, records.FormatSerial(r.Cert.SerialNumber)) == nil {
 				t.Errorf("root %s not in the certificate store", r.IssuerName)
 			}
 		}

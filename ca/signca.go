@@ -7,9 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 
-	"github.com/pkid-dev/pkid/crl"
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/storage"
 )
@@ -92,7 +92,7 @@ func (a *Authority) SignIntermediate(ctx context.Context, ref string, req *SignI
 	if err != nil {
 		return nil, err
 	}
-	if err := a.cfg.Space.Update(func(tx storage.Tx) error { return crl.PutCert(tx, cert) }); err != nil {
+	if err := a.cfg.Space.Update(func(tx storage.Tx) error { return records.PutCert(tx, cert) }); err != nil {
 		return nil, err
 	}
 	res := &SignedCA{Cert: cert, Signer: si, Chain: si.Chain}

@@ -8,17 +8,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
 // Storage keys of a mount's CA records (spec §6.1, the layout OpenBao uses).
 const (
-	issuerPrefix     = "config/issuer/"
-	keyPrefix        = "config/key/"
-	issuersConfigKey = "config/issuers"
-	keysConfigKey    = "config/keys"
-	urlsKey          = "urls"
-	clusterKey       = "config/cluster"
+	issuerPrefix     = records.IssuerPrefix
+	keyPrefix        = records.KeyPrefix
+	issuersConfigKey = records.IssuersConfigKey
+	keysConfigKey    = records.KeysConfigKey
+	urlsKey          = records.URLsKey
+	clusterKey       = records.ClusterKey
 )
 
 // recordVersion is the version field written into every CA record.

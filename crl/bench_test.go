@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"math/big"
 	"path/filepath"
 	"slices"
@@ -39,7 +40,7 @@ func benchEnv(b *testing.B, n int) *env {
 	for start := 0; start < n; start += 5000 {
 		err := e.space.Update(func(tx storage.Tx) error {
 			for i := start; i < min(start+5000, n); i++ {
-				colon := FormatSerial(benchSerial(i))
+				colon := records.FormatSerial(benchSerial(i))
 				rec := &record{Version: 1, CertificateBytes: sample, RevocationTime: t0.Unix(), RevocationTimeUTC: t0, IssuerID: "root"}
 				if err := putRevocation(tx, colon, rec, t0.Add(24*time.Hour)); err != nil {
 					return err
@@ -118,7 +119,7 @@ func storeMany(b *testing.B, e *env, n int) []*x509.Certificate {
 	}
 	err := e.space.Update(func(tx storage.Tx) error {
 		for _, c := range certs {
-			if err := PutCert(tx, c); err != nil {
+			if err := records.PutCert(tx, c); err != nil {
 				return err
 			}
 		}
@@ -152,8 +153,8 @@ func BenchmarkTidy100kExpired(b *testing.B) {
 		for start := 0; start < n; start += 5000 {
 			err := e.space.Update(func(tx storage.Tx) error {
 				for i := start; i < min(start+5000, n); i++ {
-					colon := FormatSerial(benchSerial(i))
-					if err := tx.Put(CertKey(colon), sample); err != nil {
+					colon := records.FormatSerial(benchSerial(i))
+					if err := tx.Put(records.CertKey(colon), sample); err != nil {
 						return err
 					}
 				}
@@ -215,7 +216,7 @@ func issueLoop(b *testing.B, e *env, certs []*x509.Certificate, stop chan struct
 		}
 		c := certs[i%len(certs)]
 		t := time.Now()
-		if err := e.space.Commit(func(tx storage.Tx) error { return PutCert(tx, c) }); err != nil {
+		if err := e.space.Commit(func(tx storage.Tx) error { return records.PutCert(tx, c) }); err != nil {
 			b.Error(err)
 			return lat
 		}

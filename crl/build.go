@@ -3,6 +3,7 @@ package crl
 import (
 	"context"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"sort"
 	"strings"
 	"time"
@@ -191,9 +192,9 @@ func (m *Manager) completeClass(s *snapshot, c *class) error {
 		}
 		for _, mem := range c.members {
 			if mem != other && other.Cert.CheckSignatureFrom(mem.Cert) == nil {
-				colon := FormatSerial(other.Cert.SerialNumber)
+				colon := records.FormatSerial(other.Cert.SerialNumber)
 				c.revoked = append(c.revoked, revokedIssuer{
-					hyphen: storageSerial(colon), serial: other.Cert.SerialNumber.Bytes(), at: other.RevokedAt,
+					hyphen: records.StorageSerial(colon), serial: other.Cert.SerialNumber.Bytes(), at: other.RevokedAt,
 				})
 				break
 			}

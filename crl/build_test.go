@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"math/big"
 	"sync"
 	"testing"
@@ -63,7 +64,7 @@ func TestAutoRebuild(t *testing.T) {
 	if rebuilt.Number.Cmp(before.Number) <= 0 {
 		t.Fatalf("not rebuilt within the grace period: #%v", rebuilt.Number)
 	}
-	if _, ok := revokedSet(rebuilt)[FormatSerial(cert.SerialNumber)]; !ok {
+	if _, ok := revokedSet(rebuilt)[records.FormatSerial(cert.SerialNumber)]; !ok {
 		t.Error("auto-rebuilt CRL lacks the revocation")
 	}
 	if want := e.clock.Now().Add(48 * time.Hour); !rebuilt.NextUpdate.Equal(want) {
@@ -89,7 +90,7 @@ func TestDeltaCRL(t *testing.T) {
 	e.clock.Advance(6 * time.Minute)
 	e.m.Periodic(ctx)
 	delta := e.crl("", true, e.ca.cert)
-	if _, ok := revokedSet(delta)[FormatSerial(cert.SerialNumber)]; !ok {
+	if _, ok := revokedSet(delta)[records.FormatSerial(cert.SerialNumber)]; !ok {
 		t.Fatal("delta CRL lacks the new revocation")
 	}
 	if base := deltaBase(t, delta); base != full.Number.Int64() {
@@ -107,7 +108,7 @@ func TestDeltaCRL(t *testing.T) {
 	}
 	complete := e.crl("", false, e.ca.cert)
 	after := e.crl("", true, e.ca.cert)
-	if _, ok := revokedSet(complete)[FormatSerial(cert.SerialNumber)]; !ok || len(after.RevokedCertificateEntries) != 0 {
+	if _, ok := revokedSet(complete)[records.FormatSerial(cert.SerialNumber)]; !ok || len(after.RevokedCertificateEntries) != 0 {
 		t.Errorf("after rotate: complete has it %v, delta entries %d", ok, len(after.RevokedCertificateEntries))
 	}
 	if deltaBase(t, after) != complete.Number.Int64() || after.Number.Int64() != complete.Number.Int64()+1 {
@@ -215,7 +216,7 @@ func TestPerIssuerCRLs(t *testing.T) {
 	onRoot := revokedSet(e.crl("root", false, e.ca.cert))
 	onSecond := revokedSet(e.crl("second-root", false, second.cert))
 	onReissue := revokedSet(e.crl("reissue", false, reissue.cert))
-	sa, sb := FormatSerial(a.SerialNumber), FormatSerial(b.SerialNumber)
+	sa, sb := records.FormatSerial(a.SerialNumber), records.FormatSerial(b.SerialNumber)
 	if _, ok := onRoot[sa]; !ok || len(onRoot) != 1 {
 		t.Errorf("root CRL = %v, want only %s", onRoot, sa)
 	}
@@ -256,7 +257,7 @@ func TestRevokedIssuerOnParentCRL(t *testing.T) {
 	ctx := context.Background()
 	inter := e.ca.sub(t, "Intermediate")
 	e.src.add(inter.issuer("inter", "inter"), false)
-	if err := e.space.Update(func(tx storage.Tx) error { return PutCert(tx, inter.cert) }); err != nil {
+	if err := e.space.Update(func(tx storage.Tx) error { return records.PutCert(tx, inter.cert) }); err != nil {
 		t.Fatal(err)
 	}
 	at := t0.Add(time.Minute)
@@ -267,7 +268,7 @@ func TestRevokedIssuerOnParentCRL(t *testing.T) {
 	if _, err := e.m.Rebuild(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	s := FormatSerial(inter.cert.SerialNumber)
+	s := records.FormatSerial(inter.cert.SerialNumber)
 	onRoot := revokedSet(e.crl("root", false, e.ca.cert))
 	if got, ok := onRoot[s]; !ok || !got.Equal(at) || len(onRoot) != 1 {
 		t.Errorf("root CRL = %v, want only %s at %v", onRoot, s, at)
@@ -298,7 +299,7 @@ func TestIncrementalMatchesFullBuild(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := i; j < len(certs); j += 4 {
-				s := FormatSerial(certs[j].SerialNumber)
+				s := records.FormatSerial(certs[j].SerialNumber)
 				if _, err := e.m.Revoke(ctx, RevokeRequest{SerialNumber: &s}); err != nil {
 					t.Error(err)
 				}
@@ -381,7 +382,7 @@ func TestSignatureAlgorithms(t *testing.T) {
 					at = time.Date(2051, 1, 1, 0, 0, 0, 0, time.UTC) // GeneralizedTime
 				}
 				entries = appendEntry(entries, n.Bytes(), at)
-				want[FormatSerial(n)] = at
+				want[records.FormatSerial(n)] = at
 			}
 			der, err := signCRL(rand.Reader, crlParams{issuer: ca.cert, signer: tc.key, sigAlg: tc.alg, number: 7,
 				thisUpdate: t0, nextUpdate: t0.Add(time.Hour), freshest: []string{"http://example.com/delta"}}, entries)
@@ -475,7 +476,7 @@ func TestDeletedIssuerEntriesMoveToDefault(t *testing.T) {
 	}
 	e.revoke(e.stored(e.ca, t0.Add(time.Hour)))
 	got := revokedSet(e.crl("", false, e.ca.cert))
-	if _, ok := got[FormatSerial(orphan.SerialNumber)]; !ok || len(got) != 3 {
+	if _, ok := got[records.FormatSerial(orphan.SerialNumber)]; !ok || len(got) != 3 {
 		t.Fatalf("default CRL = %v, want 3 entries with the deleted issuer's", got)
 	}
 }

@@ -3,6 +3,7 @@ package crl
 import (
 	"context"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"time"
 
 	"github.com/pkid-dev/pkid/errs"
@@ -10,7 +11,7 @@ import (
 	"github.com/pkid-dev/pkid/storage"
 )
 
-const crlConfigKey = "config/crl"
+const crlConfigKey = records.CRLConfigKey
 
 // CRLConfig is config/crl (spec §3.2). Durations are kept as the strings the
 // client sent, as Vault stores and echoes them. The zero value is not

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/pkid-dev/pkid/records"
 	"math/big"
 	"sync"
 	"testing"
@@ -217,7 +218,7 @@ func (e *env) newManager() *Manager {
 func (e *env) stored(ca *testCA, notAfter time.Time) *x509.Certificate {
 	e.t.Helper()
 	cert := ca.leaf(e.t, nil, notAfter)
-	if err := e.space.Update(func(tx storage.Tx) error { return PutCert(tx, cert) }); err != nil {
+	if err := e.space.Update(func(tx storage.Tx) error { return records.PutCert(tx, cert) }); err != nil {
 		e.t.Fatal(err)
 	}
 	return cert
@@ -225,7 +226,7 @@ func (e *env) stored(ca *testCA, notAfter time.Time) *x509.Certificate {
 
 func (e *env) revoke(cert *x509.Certificate) *RevokeResult {
 	e.t.Helper()
-	s := FormatSerial(cert.SerialNumber)
+	s := records.FormatSerial(cert.SerialNumber)
 	res, err := e.m.Revoke(context.Background(), RevokeRequest{SerialNumber: &s})
 	if err != nil {
 		e.t.Fatalf("revoke %s: %v", s, err)
@@ -257,7 +258,7 @@ func (e *env) crl(ref string, delta bool, signer *x509.Certificate) *x509.Revoca
 func revokedSet(rl *x509.RevocationList) map[string]time.Time {
 	out := map[string]time.Time{}
 	for _, e := range rl.RevokedCertificateEntries {
-		out[FormatSerial(e.SerialNumber)] = e.RevocationTime
+		out[records.FormatSerial(e.SerialNumber)] = e.RevocationTime
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
+	"github.com/pkid-dev/pkid/records"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -79,7 +80,7 @@ func (m *Manager) OCSP(ctx context.Context, der []byte) OCSPAnswer {
 			return err
 		}
 		if req.SerialNumber.Sign() >= 0 {
-			if rec, err = getRecord(tx, FormatSerial(req.SerialNumber)); err != nil {
+			if rec, err = getRecord(tx, records.FormatSerial(req.SerialNumber)); err != nil {
 				return err
 			}
 		}

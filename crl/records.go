@@ -3,6 +3,7 @@ package crl
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 	"time"
 
@@ -23,11 +24,11 @@ import (
 // neither ever scans the certificate store. Serials are in the hyphen form of
 // storage keys. Entries whose issuer is unknown sit under "_".
 const (
-	revokedPrefix  = "revoked/"
-	indexPrefix    = "revidx/"
-	walPrefix      = "delta-wal/"
-	crlStateKey    = "crls/config"
-	crlDERPrefix   = "crls/"
+	revokedPrefix  = records.RevokedPrefix
+	indexPrefix    = records.RevIndexPrefix
+	walPrefix      = records.DeltaWALPrefix
+	crlStateKey    = records.CRLPrefix + "config"
+	crlDERPrefix   = records.CRLPrefix
 	deltaSuffix    = "-delta"
 	unassignedID   = "_"
 	recordVersion  = 1
@@ -57,7 +58,7 @@ type Revocation struct {
 // GetRevocation returns the revocation of the certificate with the given
 // serial (either form), or nil if it is not revoked.
 func GetRevocation(tx storage.Tx, serial string) (*Revocation, error) {
-	colon, err := NormalizeSerial(serial)
+	colon, err := records.NormalizeSerial(serial)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +81,7 @@ func (r *record) revocation(colon string) *Revocation {
 	return &Revocation{Serial: colon, Time: t.UTC(), IssuerID: id, Cert: r.CertificateBytes}
 }
 
-func recordKey(colon string) string { return revokedPrefix + storageSerial(colon) }
+func recordKey(colon string) string { return revokedPrefix + records.StorageSerial(colon) }
 
 func getRecord(tx storage.Tx, colon string) (*record, error) {
 	var rec record
@@ -93,7 +94,7 @@ func getRecord(tx storage.Tx, colon string) (*record, error) {
 
 // indexKey is the key of serial (colon form) in issuer's index.
 func indexKey(issuerID, colon string) string {
-	return indexPrefix + issuerID + "/" + storageSerial(colon)
+	return indexPrefix + issuerID + "/" + records.StorageSerial(colon)
 }
 
 func indexValue(revoked, notAfter time.Time) []byte {

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 	"time"
 
@@ -171,7 +172,7 @@ func (m *Manager) find(r RevokeRequest) (*candidate, error) {
 }
 
 func lookupSerial(tx storage.Tx, serial string) (*candidate, error) {
-	colon, err := NormalizeSerial(serial)
+	colon, err := records.NormalizeSerial(serial)
 	if err != nil {
 		if vaultFails(serial) {
 			return nil, err // a 500 in Vault, a clear 400 here (spec Appendix E)
@@ -183,7 +184,7 @@ func lookupSerial(tx storage.Tx, serial string) (*candidate, error) {
 	// no stored certificate there, so they name none here either.
 	var der []byte
 	if strings.ReplaceAll(strings.ToLower(serial), "-", ":") == colon {
-		der = GetCert(tx, colon)
+		der = records.GetCert(tx, colon)
 	}
 	if der == nil {
 		return nil, errs.Invalidf("certificate with serial %s not found.", serial)
@@ -210,8 +211,8 @@ func vaultFails(serial string) bool {
 // no_store certificates): the stored copy must be the same certificate, and
 // an unstored one must verify against an issuer of this mount.
 func verifyPresented(tx storage.Tx, cert *x509.Certificate, issuers []Issuer) (*candidate, error) {
-	colon := FormatSerial(cert.SerialNumber)
-	if stored := GetCert(tx, colon); stored != nil {
+	colon := records.FormatSerial(cert.SerialNumber)
+	if stored := records.GetCert(tx, colon); stored != nil {
 		if !bytes.Equal(stored, cert.Raw) {
 			// A plain Go error in Vault, so a 500 (spec Appendix C).
 			return nil, errs.New(errs.VaultInternal, "certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke")
@@ -234,7 +235,7 @@ func (c *candidate) associate(issuers []Issuer) {
 		if iss.Cert == nil {
 			continue
 		}
-		if FormatSerial(iss.Cert.SerialNumber) == c.colon && c.selfIssuer == "" {
+		if records.FormatSerial(iss.Cert.SerialNumber) == c.colon && c.selfIssuer == "" {
 			c.selfIssuer = iss.ID
 		}
 		if c.issuerID == unassignedID && iss.ID != c.selfIssuer &&
@@ -256,7 +257,7 @@ func (c *candidate) record(now time.Time) *record {
 
 // storePresented stores a verified presented certificate ("BYOC").
 func (m *Manager) storePresented(c *candidate) error {
-	if err := m.space.Commit(func(tx storage.Tx) error { return PutCert(tx, c.cert) }); err != nil {
+	if err := m.space.Commit(func(tx storage.Tx) error { return records.PutCert(tx, c.cert) }); err != nil {
 		return fmt.Errorf("crl: store presented certificate: %w", err)
 	}
 	return nil
@@ -270,7 +271,7 @@ func writeRecord(tx storage.Tx, c *candidate, rec *record, wal bool) (*record, e
 		return existing, err
 	}
 	if c.storeCert {
-		if err := PutCert(tx, c.cert); err != nil {
+		if err := records.PutCert(tx, c.cert); err != nil {
 			return nil, err
 		}
 	}
@@ -278,7 +279,7 @@ func writeRecord(tx storage.Tx, c *candidate, rec *record, wal bool) (*record, e
 		return nil, err
 	}
 	if wal {
-		return nil, tx.Put(walPrefix+storageSerial(c.colon), walValue(rec.RevocationTimeUTC, c.issuerID))
+		return nil, tx.Put(walPrefix+records.StorageSerial(c.colon), walValue(rec.RevocationTimeUTC, c.issuerID))
 	}
 	return nil, nil
 }
@@ -491,8 +492,8 @@ func (m *Manager) revokeThenRebuild(c *candidate, now time.Time) (*RevokeResult,
 // and rebuilds the CRLs after its commit. The issuer itself reaches its
 // parents' CRLs through Issuer.Revoked. Recording twice keeps the first time.
 func (m *Manager) RecordIssuerRevocation(tx storage.Tx, cert *x509.Certificate, at time.Time) error {
-	colon := FormatSerial(cert.SerialNumber)
-	if GetCert(tx, colon) == nil {
+	colon := records.FormatSerial(cert.SerialNumber)
+	if records.GetCert(tx, colon) == nil {
 		return nil
 	}
 	if rec, err := getRecord(tx, colon); err != nil || rec != nil {
@@ -525,8 +526,8 @@ func (m *Manager) RecordIssuerRevocation(tx storage.Tx, cert *x509.Certificate, 
 // (either form) and at most limit of them when limit > 0.
 func (m *Manager) ListRevoked(ctx context.Context, after string, limit int) ([]string, error) {
 	if after != "" {
-		if n, err := NormalizeSerial(after); err == nil {
-			after = storageSerial(n)
+		if n, err := records.NormalizeSerial(after); err == nil {
+			after = records.StorageSerial(n)
 		}
 	}
 	var keys []string

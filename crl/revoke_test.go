@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"github.com/pkid-dev/pkid/records"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,9 +32,9 @@ func TestRevokeIsOnTheCRL(t *testing.T) {
 	}
 
 	rl := e.crl("", false, e.ca.cert)
-	got, ok := revokedSet(rl)[FormatSerial(cert.SerialNumber)]
+	got, ok := revokedSet(rl)[records.FormatSerial(cert.SerialNumber)]
 	if !ok || !got.Equal(res.Time) {
-		t.Fatalf("CRL entries %v lack %s at %v", revokedSet(rl), FormatSerial(cert.SerialNumber), res.Time)
+		t.Fatalf("CRL entries %v lack %s at %v", revokedSet(rl), records.FormatSerial(cert.SerialNumber), res.Time)
 	}
 	if !rl.ThisUpdate.Equal(e.clock.Now()) || !rl.NextUpdate.Equal(e.clock.Now().Add(72*time.Hour)) {
 		t.Errorf("thisUpdate %v nextUpdate %v, want now and now+72h", rl.ThisUpdate, rl.NextUpdate)
@@ -80,7 +81,7 @@ func TestRevokeAnswers(t *testing.T) {
 	clashTwin.Raw = nil
 	foreign := other.leaf(t, nil, t0.Add(time.Hour))
 	if err := e.space.Update(func(tx storage.Tx) error {
-		return tx.Put(CertKey(FormatSerial(clash.SerialNumber)), live.Raw)
+		return tx.Put(records.CertKey(records.FormatSerial(clash.SerialNumber)), live.Raw)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestRevokeAnswers(t *testing.T) {
 		{"delta-crl", RevokeRequest{SerialNumber: ptr("delta-crl")}, errs.Invalid, `invalid serial number "delta-crl"`},
 		{"dot", RevokeRequest{SerialNumber: ptr(".")}, errs.Invalid, `invalid serial number "."`},
 		{"dot dot", RevokeRequest{SerialNumber: ptr("..")}, errs.Invalid, `invalid serial number ".."`},
-		{"issuer serial", RevokeRequest{SerialNumber: ptr(FormatSerial(e.ca.cert.SerialNumber))}, errs.Invalid, "certificate with serial " + FormatSerial(e.ca.cert.SerialNumber) + " not found."},
+		{"issuer serial", RevokeRequest{SerialNumber: ptr(records.FormatSerial(e.ca.cert.SerialNumber))}, errs.Invalid, "certificate with serial " + records.FormatSerial(e.ca.cert.SerialNumber) + " not found."},
 		{"other CA", RevokeRequest{Certificate: ptr(certPEM(foreign))}, errs.Invalid, "unable to verify signature on presented cert from any present issuer in this mount; certificates from previous CAs will need to have their issuing CA and key re-imported if revocation is necessary"},
 		{"short PEM", RevokeRequest{Certificate: ptr("-----BEGIN CERTIFICATE-----")}, errs.Invalid, "provided certificate data was too short; perhaps a path was passed to the API rather than the contents of a PEM file"},
 		{"not PEM", RevokeRequest{Certificate: ptr(strings.Repeat("x", 100))}, errs.Invalid, "certificate contains no PEM data"},
@@ -123,10 +124,10 @@ func TestRevokeIssuerSerialRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	// The root's own certificate is in the store, as a generated root is.
-	if err := e.space.Update(func(tx storage.Tx) error { return PutCert(tx, e.ca.cert) }); err != nil {
+	if err := e.space.Update(func(tx storage.Tx) error { return records.PutCert(tx, e.ca.cert) }); err != nil {
 		t.Fatal(err)
 	}
-	s := FormatSerial(e.ca.cert.SerialNumber)
+	s := records.FormatSerial(e.ca.cert.SerialNumber)
 	_, err := e.m.Revoke(context.Background(), RevokeRequest{SerialNumber: &s})
 	if !errors.Is(err, errs.Invalid) || errs.Message(err) != "adding issuer (id: root) to its own CRL is not allowed" {
 		t.Fatalf("err = %v", err)
@@ -141,7 +142,7 @@ func TestRevokeTwiceKeepsTheFirstTime(t *testing.T) {
 	number := e.crl("", false, e.ca.cert).Number
 	e.clock.Advance(time.Minute)
 	// In hyphen form and upper case: the same certificate.
-	s := strings.ToUpper(strings.ReplaceAll(FormatSerial(cert.SerialNumber), ":", "-"))
+	s := strings.ToUpper(strings.ReplaceAll(records.FormatSerial(cert.SerialNumber), ":", "-"))
 	again, err := e.m.Revoke(context.Background(), RevokeRequest{SerialNumber: &s})
 	if err != nil || !again.Time.Equal(first.Time) {
 		t.Fatalf("second revoke = %+v, %v; want time %v", again, err, first.Time)
@@ -157,7 +158,7 @@ func TestRevokeExpiredOnlyWarns(t *testing.T) {
 	cert := e.stored(e.ca, t0.Add(time.Second)) // within Vault's 2 s margin
 	res := e.revoke(cert)
 	// Vault's words; OpenBao adds a hint about its own option.
-	want := "certificate with serial " + FormatSerial(cert.SerialNumber) + " already expired; refusing to add to CRL"
+	want := "certificate with serial " + records.FormatSerial(cert.SerialNumber) + " already expired; refusing to add to CRL"
 	if res.Data() != nil || len(res.Warnings) != 1 || res.Warnings[0] != want {
 		t.Fatalf("revoke = %+v, want only the warning %q", res, want)
 	}
@@ -181,14 +182,14 @@ func TestRevokePresentedCertificate(t *testing.T) {
 	if err != nil || res.Time.IsZero() {
 		t.Fatalf("revoke = %+v, %v", res, err)
 	}
-	if _, ok := revokedSet(e.crl("", false, e.ca.cert))[FormatSerial(cert.SerialNumber)]; !ok {
+	if _, ok := revokedSet(e.crl("", false, e.ca.cert))[records.FormatSerial(cert.SerialNumber)]; !ok {
 		t.Error("presented certificate missing from the CRL")
 	}
 	err = e.space.View(func(tx storage.Tx) error {
-		if GetCert(tx, FormatSerial(cert.SerialNumber)) == nil {
+		if records.GetCert(tx, records.FormatSerial(cert.SerialNumber)) == nil {
 			t.Error("presented certificate was not stored")
 		}
-		rev, err := GetRevocation(tx, FormatSerial(cert.SerialNumber))
+		rev, err := GetRevocation(tx, records.FormatSerial(cert.SerialNumber))
 		if err != nil || rev == nil || rev.IssuerID != "root" || !rev.Time.Equal(res.Time) {
 			t.Errorf("GetRevocation = %+v, %v", rev, err)
 		}
@@ -209,7 +210,7 @@ func TestRevokeWithKey(t *testing.T) {
 	e := newEnv(t)
 	key := newKey(t)
 	cert := e.ca.leaf(t, key, t0.Add(time.Hour))
-	if err := e.space.Update(func(tx storage.Tx) error { return PutCert(tx, cert) }); err != nil {
+	if err := e.space.Update(func(tx storage.Tx) error { return records.PutCert(tx, cert) }); err != nil {
 		t.Fatal(err)
 	}
 	keyPEM := func(k any) string {
@@ -220,7 +221,7 @@ func TestRevokeWithKey(t *testing.T) {
 		return string(pemBlock("PRIVATE KEY", der))
 	}
 	ecDER, _ := x509.MarshalECPrivateKey(key)
-	serial := FormatSerial(cert.SerialNumber)
+	serial := records.FormatSerial(cert.SerialNumber)
 	tests := []struct {
 		name    string
 		key     *string
@@ -253,7 +254,7 @@ func TestListRevoked(t *testing.T) {
 	for range 3 {
 		c := e.stored(e.ca, t0.Add(time.Hour))
 		e.revoke(c)
-		serials = append(serials, FormatSerial(c.SerialNumber))
+		serials = append(serials, records.FormatSerial(c.SerialNumber))
 	}
 	all, err := e.m.ListRevoked(context.Background(), "", 0)
 	if err != nil || len(all) != 3 {
@@ -279,7 +280,7 @@ func TestRevokeUnknownIssuerGoesToDefaultCRL(t *testing.T) {
 	gone := newRoot(t, "Deleted CA", nil, 365*24*time.Hour)
 	cert := e.stored(gone, t0.Add(time.Hour))
 	e.revoke(cert)
-	if _, ok := revokedSet(e.crl("", false, e.ca.cert))[FormatSerial(cert.SerialNumber)]; !ok {
+	if _, ok := revokedSet(e.crl("", false, e.ca.cert))[records.FormatSerial(cert.SerialNumber)]; !ok {
 		t.Fatal("unassigned revocation missing from the default CRL")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"io"
 	"strings"
 	"sync"
@@ -137,7 +138,7 @@ type tidyRunner struct {
 
 // lastTidyKey keeps lastTidy across restarts, as Vault keeps its last
 // auto-tidy time, so a restart does not postpone auto-tidy.
-const lastTidyKey = "config/auto-tidy-last-run"
+const lastTidyKey = records.LastTidyKey
 
 func newTidyRunner(now, last time.Time) *tidyRunner {
 	if last.IsZero() {
@@ -283,7 +284,7 @@ func (m *Manager) TidyStatus(ctx context.Context) (TidyStatus, error) {
 		var certs, revoked int
 		err := m.space.View(func(tx storage.Tx) error {
 			count := func(_ string, _ []byte) error { certs++; return nil }
-			if err := tx.Scan(certPrefix, "", count); err != nil {
+			if err := tx.Scan(records.CertPrefix, "", count); err != nil {
 				return err
 			}
 			return tx.Scan(revokedPrefix, "", func(string, []byte) error { revoked++; return nil })
@@ -409,7 +410,7 @@ func (m *Manager) tidyCertStore(ctx context.Context, run tidyRun) (int, error) {
 		var seen int
 		now := m.clock.Now()
 		err := m.space.View(func(tx storage.Tx) error {
-			return tx.Scan(certPrefix, after, func(k string, v []byte) error {
+			return tx.Scan(records.CertPrefix, after, func(k string, v []byte) error {
 				after = k
 				seen++
 				if verdict, ok := judgeCert(k, v, now, run); ok {
@@ -489,7 +490,7 @@ func (m *Manager) deleteCerts(ctx context.Context, cands []certVerdict, run tidy
 
 func deleteIfExpired(tx storage.Tx, c certVerdict, now time.Time, run tidyRun) (certs, revs, wal int, err error) {
 	if c.invalid {
-		return 1, 0, 0, tx.Delete(CertKey(c.colon))
+		return 1, 0, 0, tx.Delete(records.CertKey(c.colon))
 	}
 	rec, err := getRecord(tx, c.colon)
 	if err != nil {
@@ -502,7 +503,7 @@ func deleteIfExpired(tx storage.Tx, c certVerdict, now time.Time, run tidyRun) (
 	if !c.notAfter.Add(buffer).Before(now) {
 		return 0, 0, 0, nil
 	}
-	if err := tx.Delete(CertKey(c.colon)); err != nil {
+	if err := tx.Delete(records.CertKey(c.colon)); err != nil {
 		return 0, 0, 0, err
 	}
 	if rec == nil || !run.RevokedCerts {
@@ -518,7 +519,7 @@ func removeRevocation(tx storage.Tx, colon, issuerID string) (int, error) {
 	if err := deleteRevocation(tx, colon, issuerID); err != nil {
 		return 0, err
 	}
-	walKey := walPrefix + storageSerial(colon)
+	walKey := walPrefix + records.StorageSerial(colon)
 	if tx.Get(walKey) == nil {
 		return 0, nil
 	}

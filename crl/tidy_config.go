@@ -3,6 +3,7 @@ package crl
 import (
 	"context"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"time"
 
 	"github.com/pkid-dev/pkid/errs"
@@ -10,7 +11,7 @@ import (
 	"github.com/pkid-dev/pkid/storage"
 )
 
-const autoTidyKey = "config/auto-tidy"
+const autoTidyKey = records.AutoTidyKey
 
 // Vault's tidy defaults (path_tidy.go defaultTidyConfig, fields.go).
 const (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 
 	"github.com/pkid-dev/pkid/storage"
@@ -140,7 +141,7 @@ func (m *Manager) applyRevocationVerdicts(ctx context.Context, cands []revVerdic
 				case v.expired:
 					// Vault deletes the certificate too but counts only
 					// the revocation (path_tidy.go doTidyRevocationStore).
-					if err := tx.Delete(CertKey(v.colon)); err != nil {
+					if err := tx.Delete(records.CertKey(v.colon)); err != nil {
 						return err
 					}
 					w, err := removeRevocation(tx, v.colon, v.issuerID)
@@ -216,7 +217,7 @@ func (m *Manager) tidyExpiredIssuers(ctx context.Context, run tidyRun) error {
 			continue
 		}
 		m.log.Info("crl: tidy: removing expired issuer", "issuer_id", iss.ID, "issuer_name", iss.Name,
-			"key_id", iss.KeyID, "serial_number", FormatSerial(iss.Cert.SerialNumber))
+			"key_id", iss.KeyID, "serial_number", records.FormatSerial(iss.Cert.SerialNumber))
 		if _, err := remover.DeleteIssuer(ctx, iss.ID); err != nil {
 			return fmt.Errorf("crl: tidy: delete issuer %s: %w", iss.ID, err)
 		}

@@ -3,6 +3,7 @@ package crl
 import (
 	"context"
 	"crypto/x509"
+	"github.com/pkid-dev/pkid/records"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func (e *env) waitTidy() TidyStatus {
 func (e *env) certStored(c *x509.Certificate) bool {
 	var ok bool
 	_ = e.space.View(func(tx storage.Tx) error {
-		ok = GetCert(tx, FormatSerial(c.SerialNumber)) != nil
+		ok = records.GetCert(tx, records.FormatSerial(c.SerialNumber)) != nil
 		return nil
 	})
 	return ok
@@ -66,12 +67,12 @@ func TestTidyHonoursSafetyBuffer(t *testing.T) {
 	}
 	for c, want := range map[*x509.Certificate]bool{expiredA: false, validB: true, revokedC: false, revokedD: true} {
 		if got := e.certStored(c); got != want {
-			t.Errorf("%s stored = %v, want %v", FormatSerial(c.SerialNumber), got, want)
+			t.Errorf("%s stored = %v, want %v", records.FormatSerial(c.SerialNumber), got, want)
 		}
 	}
 	onCRL := revokedSet(e.crl("", false, e.ca.cert))
-	if _, ok := onCRL[FormatSerial(revokedC.SerialNumber)]; ok || len(onCRL) != 1 {
-		t.Errorf("CRL after tidy = %v, want only %s", onCRL, FormatSerial(revokedD.SerialNumber))
+	if _, ok := onCRL[records.FormatSerial(revokedC.SerialNumber)]; ok || len(onCRL) != 1 {
+		t.Errorf("CRL after tidy = %v, want only %s", onCRL, records.FormatSerial(revokedD.SerialNumber))
 	}
 	if keys, _ := e.m.ListRevoked(ctx, "", 0); len(keys) != 1 {
 		t.Errorf("revoked list = %v", keys)
@@ -116,7 +117,7 @@ func TestTidyIssuerAssociations(t *testing.T) {
 		t.Fatalf("missing_issuer_cert_count = %d", s.MissingIssuerCerts)
 	}
 	_ = e.space.View(func(tx storage.Tx) error {
-		rev, _ := GetRevocation(tx, FormatSerial(cert.SerialNumber))
+		rev, _ := GetRevocation(tx, records.FormatSerial(cert.SerialNumber))
 		if rev == nil || rev.IssuerID != "late" {
 			t.Errorf("revocation = %+v, want issuer late", rev)
 		}
@@ -125,7 +126,7 @@ func TestTidyIssuerAssociations(t *testing.T) {
 	if _, err := e.m.Rotate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := revokedSet(e.crl("late", false, late.cert))[FormatSerial(cert.SerialNumber)]; !ok {
+	if _, ok := revokedSet(e.crl("late", false, late.cert))[records.FormatSerial(cert.SerialNumber)]; !ok {
 		t.Error("re-associated revocation missing from its issuer's CRL")
 	}
 	if got := revokedSet(e.crl("root", false, e.ca.cert)); len(got) != 0 {

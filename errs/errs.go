@@ -9,43 +9,63 @@ import (
 	"fmt"
 )
 
-// Kind classifies an error by what the client did wrong (or what went wrong).
+// Kind classifies an error by what it means, not by the status it gets:
+// api/ (api/errors.go, statusTable) is the one place that turns a kind
+// into an HTTP status, including Vault's quirks where the status does not
+// follow from the meaning.
 type Kind int
 
+// The kinds by meaning. The zero value is Internal, so an error that
+// carries no Kind is treated as a bug.
 const (
-	// Unknown is the kind of an error that carries no Kind: a bug, answered 500.
-	Unknown Kind = iota
-	// Invalid is bad input, a refusal by a role or policy: Vault answers 400.
+	// Internal is a failure of pkid itself (a bug, a broken record): 500,
+	// logged with the request id, its text not sent.
+	Internal Kind = iota
+	// Invalid is bad input, or a refusal by a role or policy: 400.
 	Invalid
-	// NotFound is a read of nothing: Vault answers 404 with an empty error list.
+	// NotFound is a read of nothing: 404.
 	NotFound
-	// PermissionDenied is a missing or bad token or an ACL refusal: 403.
-	PermissionDenied
-	// Unsupported is a verb the path does not take: 405.
+	// Denied is a missing or bad token or an ACL refusal: 403.
+	Denied
+	// Unsupported is an operation the path does not take: 405.
 	Unsupported
-	// VaultInternal is a caller's mistake that Vault itself answers with 500
-	// (spec Appendix C), such as an unknown issuer reference. It is a handled
-	// error, not a crash; the message reaches the client.
-	VaultInternal
-	// Conflict is a clash with existing state that Vault answers 409.
+	// InvalidVault500 is a caller's mistake that Vault itself answers with
+	// 500 (spec Appendix C: an unknown issuer or key reference, a
+	// revoke-with-key key that does not match, ...). It means Invalid; only
+	// the status table gives it Vault's 500. The message reaches the client.
+	InvalidVault500
+	// Conflict is a clash with existing state: 409.
 	Conflict
-	// TooLarge is a request body over the limit: 413.
+	// TooLarge is input over a size limit (a request body): 413.
 	TooLarge
-	// Unsupported415 is a body of a media type the path does not take
+	// UnsupportedMedia is a body of a media type the path does not take
 	// (PATCH without merge-patch JSON): 415.
-	Unsupported415
+	UnsupportedMedia
+	// Unavailable is a dependency that cannot serve now (storage sealed or
+	// unreachable) and may later: 503.
+	Unavailable
+)
+
+// Older names of the kinds, kept so that callers written before the kinds
+// were named by meaning still build.
+const (
+	Unknown          = Internal
+	PermissionDenied = Denied
+	VaultInternal    = InvalidVault500
+	Unsupported415   = UnsupportedMedia
 )
 
 var kindNames = map[Kind]string{
-	Unknown:          "internal error",
+	Internal:         "internal error",
 	Invalid:          "invalid request",
 	NotFound:         "not found",
-	PermissionDenied: "permission denied",
+	Denied:           "permission denied",
 	Unsupported:      "unsupported operation",
-	VaultInternal:    "internal error",
+	InvalidVault500:  "internal error",
 	Conflict:         "conflict",
 	TooLarge:         "request too large",
-	Unsupported415:   "unsupported media type",
+	UnsupportedMedia: "unsupported media type",
+	Unavailable:      "service unavailable",
 }
 
 func (k Kind) Error() string { return kindNames[k] }
@@ -86,7 +106,7 @@ func Wrap(k Kind, err error, msg string) error { return &Error{Kind: k, Msg: msg
 // Invalidf is the common case: a 400 with a formatted message.
 func Invalidf(format string, args ...any) error { return Newf(Invalid, format, args...) }
 
-// KindOf returns the kind of the first *Error in err's chain, or Unknown.
+// KindOf returns the kind of the first *Error in err's chain, or Internal.
 func KindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
@@ -96,7 +116,7 @@ func KindOf(err error) Kind {
 	if errors.As(err, &k) {
 		return k
 	}
-	return Unknown
+	return Internal
 }
 
 // Message returns the client-facing message of err: the message of its first

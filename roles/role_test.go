@@ -9,7 +9,6 @@ import (
 
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/field"
-	"github.com/pkid-dev/pkid/storage/storagetest"
 )
 
 // newRole decodes raw as the API decodes a POST body and builds the role.
@@ -256,41 +255,5 @@ func TestPatchMergesPostReplaces(t *testing.T) {
 	replaced := mustRole(t, map[string]any{"ttl": "2h"})
 	if replaced.KeyType != "rsa" || len(replaced.AllowedDomains) != 0 || replaced.AllowSubdomains {
 		t.Errorf("POST did not replace: %+v", replaced)
-	}
-}
-
-func TestStore(t *testing.T) {
-	t.Parallel()
-	st := NewStore(storagetest.Open(t).Space("mount-uuid"))
-	if r, err := st.Get("web"); r != nil || err != nil {
-		t.Fatalf("empty store: %v %v", r, err)
-	}
-	for _, name := range []string{"web", "alpha", "zeta", "mid"} {
-		r := mustRole(t, map[string]any{"allowed_domains": name + ".example.com"})
-		r.Name = name
-		if err := st.Put(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := st.Get("web")
-	if err != nil || got == nil || got.Name != "web" || got.AllowedDomains[0] != "web.example.com" || got.KeyBits != 2048 {
-		t.Fatalf("get: %+v %v", got, err)
-	}
-	names, err := st.List("", 0)
-	if err != nil || !reflect.DeepEqual(names, []string{"alpha", "mid", "web", "zeta"}) {
-		t.Fatalf("list: %v %v", names, err)
-	}
-	names, _ = st.List("mid", 1)
-	if !reflect.DeepEqual(names, []string{"web"}) {
-		t.Fatalf("list after/limit: %v", names)
-	}
-	if err := st.Delete("web"); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Delete("web"); err != nil {
-		t.Fatalf("delete twice: %v", err)
-	}
-	if r, _ := st.Get("web"); r != nil {
-		t.Fatal("deleted role still there")
 	}
 }

@@ -1,0 +1,44 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/pkid-dev/pkid/errs"
+)
+
+// TestStatusTable pins the kind → status table, quirks included, and the
+// go-multierror wrapping of the 500s on authenticated paths.
+func TestStatusTable(t *testing.T) {
+	cases := []struct {
+		kind   errs.Kind
+		status int
+		msg    string // on an authenticated path
+	}{
+		{errs.Invalid, http.StatusBadRequest, "bad"},
+		{errs.NotFound, http.StatusNotFound, "bad"},
+		{errs.Denied, http.StatusForbidden, "bad"},
+		{errs.Unsupported, http.StatusMethodNotAllowed, "bad"},
+		{errs.Conflict, http.StatusConflict, "bad"},
+		{errs.Unavailable, http.StatusServiceUnavailable, "bad"},
+		{errs.InvalidVault500, http.StatusInternalServerError, "1 error occurred:\n\t* bad\n\n"},
+		{errs.TooLarge, http.StatusRequestEntityTooLarge, "bad"},
+		{errs.UnsupportedMedia, http.StatusUnsupportedMediaType, "bad"},
+		{errs.Internal, http.StatusInternalServerError, "1 error occurred:\n\t* internal error\n\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.kind.Error(), func(t *testing.T) {
+			err := fmt.Errorf("context: %w", errs.New(c.kind, "bad"))
+			if got := statusOf(err); got != c.status {
+				t.Errorf("status = %d, want %d", got, c.status)
+			}
+			if got := errorMessages(err, true); len(got) != 1 || got[0] != c.msg {
+				t.Errorf("messages = %q, want %q", got, c.msg)
+			}
+		})
+	}
+	if got := statusOf(fmt.Errorf("plain")); got != http.StatusInternalServerError {
+		t.Errorf("an error without a kind = %d, want 500", got)
+	}
+}
