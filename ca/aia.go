@@ -124,6 +124,24 @@ func fillTemplate(s, issuerID string, cluster clusterConfig) (string, error) {
 	return strings.ReplaceAll(s, tmplIssuerID, issuerID), nil
 }
 
+// templateSample fills every placeholder with a value of the shape it will
+// have, so that a templated URL can be checked when it is written.
+var templateSample = clusterConfig{Path: "https://pkid.invalid/v1/pki", AIAPath: "http://pkid.invalid/v1/pki"}
+
+const sampleIssuerID = "00000000-0000-4000-8000-000000000000"
+
+// firstBadTemplate returns the first templated URL that is not a valid URL
+// once its placeholders are filled with sample values; "" when all are.
+func firstBadTemplate(list []string) string {
+	for _, s := range list {
+		filled, err := fillTemplate(s, sampleIssuerID, templateSample)
+		if err != nil || firstBadURL([]string{filled}, false) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
 var errNoIssuerIDForTemplate = fmt.Errorf("unable to template AIA URLs as we lack an issuer_id for this operation")
 
 // firstBadURL returns the first entry that is not an absolute URL with a

@@ -92,20 +92,29 @@ func setList(dst *[]string, src *[]string) {
 }
 
 func checkURLConfig(tx storage.Tx, c *urlsConfig, warnings *[]string) error {
-	if !c.EnableTemplating {
-		for _, f := range []struct {
-			name string
-			list []string
-		}{
-			{"issuing_certificates", c.IssuingCertificates},
-			{"crl_distribution_points", c.CRLDistributionPoints},
-			{"delta_crl_distribution_points", c.DeltaCRLDistributionPoints},
-			{"ocsp_servers", c.OCSPServers},
-		} {
+	for _, f := range []struct {
+		name string
+		list []string
+	}{
+		{"issuing_certificates", c.IssuingCertificates},
+		{"crl_distribution_points", c.CRLDistributionPoints},
+		{"delta_crl_distribution_points", c.DeltaCRLDistributionPoints},
+		{"ocsp_servers", c.OCSPServers},
+	} {
+		if !c.EnableTemplating {
 			if bad := firstBadURL(f.list, false); bad != "" {
 				return errs.Invalidf("invalid URL found in Authority Information Access (AIA) parameter %s: %s", f.name, bad)
 			}
+			continue
 		}
+		// Vault accepts any templated value here and then fails every
+		// issue of the mount with a 500 until the URLs are fixed; pkid
+		// refuses a value that cannot become a URL whatever fills it.
+		if bad := firstBadTemplate(f.list); bad != "" {
+			return errs.Invalidf("error validating templated %s; invalid URI: %s", f.name, bad)
+		}
+	}
+	if !c.EnableTemplating {
 		return nil
 	}
 	recs, err := allIssuers(tx)
