@@ -83,8 +83,8 @@ func TestTuneDoesNotRestoreDisabledMount(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := srv.mountEntry("tuned/")
-	e.Description = "tuned"
-	if err := srv.updateMountEntry(e); err != nil {
+	describe := func(e *MountEntry) error { e.Description = "tuned"; return nil }
+	if err := srv.modifyMountEntry(e, describe); err != nil {
 		t.Fatalf("tune of a live mount: %v", err)
 	}
 	if got, _ := srv.mountEntry("tuned/"); got.Description != "tuned" {
@@ -95,13 +95,13 @@ func TestTuneDoesNotRestoreDisabledMount(t *testing.T) {
 	if err := srv.disableMount("tuned/"); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.updateMountEntry(e); err == nil {
+	if err := srv.modifyMountEntry(e, describe); err == nil {
 		t.Fatal("tune of a disabled mount succeeded")
 	}
 	if err := srv.enableMount(MountEntry{Kind: kindSecret, Path: "tuned/", Type: "pki"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.updateMountEntry(e); err == nil {
+	if err := srv.modifyMountEntry(e, describe); err == nil {
 		t.Fatal("tune of a replaced mount succeeded")
 	}
 	srv.mu.Lock()

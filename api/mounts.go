@@ -323,16 +323,21 @@ func (s *Server) disableMount(path string) error {
 	return nil
 }
 
-// updateMountEntry stores a changed entry (tune) and swaps it in. The
-// entry was read before the lock, so it is stored only if the same mount
-// (same UUID) is still enabled: a tune that raced a disable must not write
-// the dropped mount back into the table, where the next start would load it.
-func (s *Server) updateMountEntry(e MountEntry) error {
+// modifyMountEntry applies change to the current entry of the mount found
+// (tune), stores it and swaps it in, all under the lock, so concurrent tunes
+// of different fields all land. It acts only if the same mount (same UUID)
+// is still enabled: a tune that raced a disable must not write the dropped
+// mount back into the table, where the next start would load it.
+func (s *Server) modifyMountEntry(found MountEntry, change func(*MountEntry) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.mounts[e.Path]
-	if !ok || m.entry.UUID != e.UUID {
-		return errs.Invalidf("tune of path %q failed: no mount entry found", e.Path)
+	m, ok := s.mounts[found.Path]
+	if !ok || m.entry.UUID != found.UUID {
+		return errs.Invalidf("tune of path %q failed: no mount entry found", found.Path)
+	}
+	e := m.entry
+	if err := change(&e); err != nil {
+		return err
 	}
 	err := s.sys.Update(func(tx storage.Tx) error { return storage.PutJSON(tx, mountPrefix+e.Path, &e) })
 	if err != nil {

@@ -61,32 +61,39 @@ func (b *pkiBackend) patchRole(_ context.Context, req *Request) (*Response, erro
 	if err := req.Decode(&rq); err != nil {
 		return nil, err
 	}
-	old, err := b.roles.Get(req.Vars["name"])
-	if err != nil {
-		return nil, err
-	}
-	if old == nil {
-		return nil, errs.Invalidf("Unable to fetch role entry to patch")
-	}
 	patch := make(map[string]any, len(req.Data))
 	for k, v := range req.Data {
 		if k != "name" {
 			patch[k] = v
 		}
 	}
-	role, warnings, err := old.Patch(patch)
+	var warnings []string
+	role, err := b.roles.Modify(req.Vars["name"], func(old *roles.Role) (*roles.Role, error) {
+		if old == nil {
+			return nil, errs.Invalidf("Unable to fetch role entry to patch")
+		}
+		role, w, err := old.Patch(patch)
+		warnings = w
+		return role, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return b.saveRole(role, warnings)
+	return b.roleAnswer(role, warnings)
 }
 
 func (b *pkiBackend) saveRole(role *roles.Role, warnings []string) (*Response, error) {
-	issuerWarnings, err := b.ca.RoleIssuerWarnings(role.IssuerRef)
-	if err != nil {
+	if err := b.roles.Put(role); err != nil {
 		return nil, err
 	}
-	if err := b.roles.Put(role); err != nil {
+	return b.roleAnswer(role, warnings)
+}
+
+// roleAnswer is the answer to a role write: the role, with warnings about
+// its issuer first.
+func (b *pkiBackend) roleAnswer(role *roles.Role, warnings []string) (*Response, error) {
+	issuerWarnings, err := b.ca.RoleIssuerWarnings(role.IssuerRef)
+	if err != nil {
 		return nil, err
 	}
 	b.ca.WarmLeafKeys(role)

@@ -365,8 +365,13 @@ func (s *Server) handleWriteTune(_ context.Context, req *Request) (*Response, er
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	if err := s.applyTuneTTLs(&e, in); err != nil {
-		return nil, err
+	return nil, s.modifyMountEntry(e, func(e *MountEntry) error { return s.applyTune(e, in, req) })
+}
+
+// applyTune changes the tunables the request sent.
+func (s *Server) applyTune(e *MountEntry, in tuneRequest, req *Request) error {
+	if err := s.applyTuneTTLs(e, in); err != nil {
+		return err
 	}
 	if in.Description != nil {
 		e.Description = *in.Description
@@ -376,7 +381,7 @@ func (s *Server) handleWriteTune(_ context.Context, req *Request) (*Response, er
 	}
 	if in.ListingVisibility != nil {
 		if err := checkListingVisibility(*in.ListingVisibility); err != nil {
-			return nil, err
+			return err
 		}
 		e.Config.ListingVisibility = *in.ListingVisibility
 	}
@@ -394,7 +399,7 @@ func (s *Server) handleWriteTune(_ context.Context, req *Request) (*Response, er
 			*kv.dst = kv.v
 		}
 	}
-	return nil, s.updateMountEntry(e)
+	return nil
 }
 
 // applyTuneTTLs changes the TTLs that were sent ("" leaves one unchanged,

@@ -46,3 +46,17 @@ func TestTemplatedURLsCheckedAtWrite(t *testing.T) {
 		})
 	}
 }
+
+func TestIssuerTemplatedURLsCheckedAtWrite(t *testing.T) {
+	t.Parallel()
+	srv := pkidtest.Start(t)
+	h := srv.BuildHierarchy(t)
+	c := srv.Client(t)
+	path := h.IntMount + "/issuer/default"
+	_, err := c.Logical().Write(path, map[string]any{"enable_aia_url_templating": true, "ocsp_servers": []string{"a"}})
+	wantStatus(t, err, 400, "error validating templated ocsp_servers; invalid URI: a")
+	if _, err := c.Logical().Write(h.IntMount+"/issue/"+h.Role, map[string]any{"common_name": "a.internal.example.com"}); err != nil {
+		t.Fatalf("issue after the refused write: %v", err)
+	}
+	mustWrite(t, c, path, map[string]any{"enable_aia_url_templating": true, "ocsp_servers": []string{"http://ocsp.example/{{issuer_id}}"}})
+}

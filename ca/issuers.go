@@ -229,7 +229,14 @@ func (u IssuerUpdate) validate() error {
 		{"delta_crl_distribution_points", u.DeltaCRLDistributionPoints},
 		{"ocsp_servers", u.OCSPServers},
 	} {
-		if f.list == nil || templating {
+		if f.list == nil {
+			continue
+		}
+		if templating {
+			// As for config/urls: refuse now what would fail every issue.
+			if bad := firstBadTemplate(*f.list); bad != "" {
+				return errs.Invalidf("error validating templated %s; invalid URI: %s", f.name, bad)
+			}
 			continue
 		}
 		if bad := firstBadURL(*f.list, false); bad != "" {

@@ -1,15 +1,17 @@
 package crl
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"github.com/pkid-dev/pkid/records"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/randid"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -100,6 +102,7 @@ type snapshot struct {
 	byID      map[string]*Issuer
 	defaultID string
 	state     *crlState
+	stateRaw  []byte // the stored state this snapshot read, to detect a concurrent build
 	classes   []*class
 	memberOf  map[string]*class
 	warnings  []string
@@ -116,7 +119,8 @@ func (m *Manager) snapshot(tx storage.Tx) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{byID: map[string]*Issuer{}, defaultID: defaultID, state: state, memberOf: map[string]*class{}}
+	s := &snapshot{byID: map[string]*Issuer{}, defaultID: defaultID, state: state, memberOf: map[string]*class{},
+		stateRaw: bytes.Clone(tx.Get(crlStateKey))}
 	for i := range list {
 		if list[i].Cert == nil {
 			continue
@@ -362,7 +366,32 @@ func (m *Manager) Rebuild(ctx context.Context, force bool) ([]string, error) {
 	return m.rebuildLocked(force)
 }
 
+// errStateMoved is a build that lost the race for the CRL numbers: another
+// writer of the store (a replica sharing it) stored a build since it read.
+var errStateMoved = errors.New("crl: CRL state changed during the build")
+
+// unchanged is the compare of a build's compare-and-swap: the numbering the
+// build started from is still the stored one.
+func (s *snapshot) unchanged(tx storage.Tx) error {
+	if !storage.ValueIs(tx, crlStateKey, s.stateRaw) {
+		return errStateMoved
+	}
+	return nil
+}
+
+// maxBuildTries bounds the retries of a build that keeps losing the race.
+const maxBuildTries = 16
+
 func (m *Manager) rebuildLocked(force bool) ([]string, error) {
+	for try := 1; ; try++ {
+		ws, err := m.buildOnce(force)
+		if !errors.Is(err, errStateMoved) || try == maxBuildTries {
+			return ws, err
+		}
+	}
+}
+
+func (m *Manager) buildOnce(force bool) ([]string, error) {
 	cfg := m.CRLConfig()
 	if cfg.Disable && !force {
 		return nil, nil
@@ -438,6 +467,9 @@ func (m *Manager) readForBuild(cfg CRLConfig) (*buildInput, error) {
 func (m *Manager) storeBuild(in *buildInput, out []signed) error {
 	stale := pruneState(in.s)
 	err := m.space.Update(func(tx storage.Tx) error {
+		if err := in.s.unchanged(tx); err != nil {
+			return err
+		}
 		if err := putSigned(tx, out); err != nil {
 			return err
 		}
@@ -585,11 +617,17 @@ func (m *Manager) rebuildDeltas(ctx context.Context, force bool) ([]string, erro
 		out = append(out, d)
 	}
 	err = m.space.Update(func(tx storage.Tx) error {
+		if err := s.unchanged(tx); err != nil {
+			return err
+		}
 		if err := putSigned(tx, out); err != nil {
 			return err
 		}
 		return storage.PutJSON(tx, crlStateKey, s.state)
 	})
+	if errors.Is(err, errStateMoved) {
+		return m.rebuildLocked(force) // numbers moved on: renumber everything
+	}
 	if err != nil {
 		return nil, fmt.Errorf("crl: store delta CRLs: %w", err)
 	}

@@ -229,13 +229,25 @@ func loadCRLConfig(tx storage.Tx) (CRLConfig, error) {
 func (m *Manager) SetCRLConfig(ctx context.Context, p CRLConfigPatch) (CRLConfig, []string, error) {
 	m.cfgWriteMu.Lock()
 	defer m.cfgWriteMu.Unlock()
-	old := m.CRLConfig()
-	next := old
-	if err := next.apply(p); err != nil {
+	// Read from storage in the writing transaction, not from the cache:
+	// another replica sharing the store may have changed it.
+	var old, next CRLConfig
+	err := m.space.Update(func(tx storage.Tx) error {
+		var err error
+		if old, err = loadCRLConfig(tx); err != nil {
+			return err
+		}
+		next = old
+		if err := next.apply(p); err != nil {
+			return err
+		}
+		if err := storage.PutJSON(tx, crlConfigKey, next); err != nil {
+			return fmt.Errorf("crl: store config/crl: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
 		return old, nil, err
-	}
-	if err := m.space.Update(func(tx storage.Tx) error { return storage.PutJSON(tx, crlConfigKey, next) }); err != nil {
-		return old, nil, fmt.Errorf("crl: store config/crl: %w", err)
 	}
 	m.cfgMu.Lock()
 	m.crlCfg = next

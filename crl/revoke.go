@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"github.com/pkid-dev/pkid/records"
 	"strings"
@@ -412,6 +413,9 @@ func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, ca
 	}
 	var existing *record
 	err = m.space.Update(func(tx storage.Tx) error {
+		if err := s.unchanged(tx); err != nil {
+			return err
+		}
 		var err error
 		if existing, err = writeRecord(tx, c, rec, false); err != nil || existing != nil {
 			return err
@@ -421,6 +425,13 @@ func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, ca
 		}
 		return storage.PutJSON(tx, crlStateKey, s.state)
 	})
+	if errors.Is(err, errStateMoved) {
+		// Another writer built CRLs meanwhile: the cached entries may
+		// miss its revocations, so record this one and build afresh.
+		undo()
+		m.caches = map[string]*classCache{}
+		return m.revokeThenRebuild(c, now)
+	}
 	if err != nil || existing != nil {
 		undo()
 		if err != nil {

@@ -375,13 +375,23 @@ func (m *Manager) AutoTidyConfig() AutoTidyConfig {
 func (m *Manager) SetAutoTidyConfig(ctx context.Context, p AutoTidyPatch) (AutoTidyConfig, error) {
 	m.cfgWriteMu.Lock()
 	defer m.cfgWriteMu.Unlock()
-	prev := m.AutoTidyConfig()
-	next := prev
-	if err := next.apply(p); err != nil {
+	var prev, next AutoTidyConfig
+	err := m.space.Update(func(tx storage.Tx) error {
+		var err error
+		if prev, err = loadAutoTidyConfig(tx); err != nil {
+			return err
+		}
+		next = prev
+		if err := next.apply(p); err != nil {
+			return err
+		}
+		if err := storage.PutJSON(tx, autoTidyKey, next); err != nil {
+			return fmt.Errorf("crl: store config/auto-tidy: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
 		return prev, err
-	}
-	if err := m.space.Update(func(tx storage.Tx) error { return storage.PutJSON(tx, autoTidyKey, next) }); err != nil {
-		return prev, fmt.Errorf("crl: store config/auto-tidy: %w", err)
 	}
 	m.cfgMu.Lock()
 	m.tidyCfg = next

@@ -37,6 +37,24 @@ func (s *Roles) Put(r *roles.Role) error {
 	return nil
 }
 
+// Modify replaces the stored role with change(old) in one transaction, so
+// concurrent modifications of different fields all land; old is nil when
+// there is no such role. An error from change writes nothing.
+func (s *Roles) Modify(name string, change func(old *roles.Role) (*roles.Role, error)) (*roles.Role, error) {
+	var r *roles.Role
+	err := s.space.Update(func(tx storage.Tx) error {
+		old, err := GetRole(tx, name)
+		if err != nil {
+			return err
+		}
+		if r, err = change(old); err != nil {
+			return err
+		}
+		return PutRole(tx, r)
+	})
+	return r, err
+}
+
 // Delete removes the role; removing a missing role is not an error.
 func (s *Roles) Delete(name string) error {
 	if err := s.space.Update(func(tx storage.Tx) error { return DeleteRole(tx, name) }); err != nil {
