@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"log/slog"
 	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/pkid-dev/pkid/api/acl"
@@ -38,6 +40,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID, err := randid.UUID(s.reqIDs)
 	if err != nil {
 		reqID = "00000000-0000-4000-8000-000000000000"
+	}
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		w = rec
+		defer s.logRequest(r, rec, reqID, time.Now())
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Request-Id", reqID)
@@ -452,4 +459,26 @@ func sysInjected(urlPath string) bool {
 		}
 	}
 	return false
+}
+
+// statusRecorder remembers the status written, for the debug request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// logRequest is the debug request log. It names the request and never its
+// contents: no header, query or body, as those carry tokens, secret ids and
+// private keys.
+func (s *Server) logRequest(r *http.Request, rec *statusRecorder, reqID string, start time.Time) {
+	s.log.Debug("request", "request_id", reqID, "method", r.Method, "path", r.URL.Path,
+		"status", rec.status, "duration", time.Since(start), "remote", r.RemoteAddr)
 }

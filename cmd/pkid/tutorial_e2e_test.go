@@ -55,6 +55,8 @@ type tutorialState struct {
 	issuedSerial string // pki_int/issue/web-servers: the one the tutorial revokes
 	signedSerial string // pki_int/sign/web-servers: the one it reads
 	hvacSerial   string // issued and revoked the way hvac does it
+
+	secrets map[string]string // what the run printed that no log may hold → its kind
 }
 
 // tutorialStep is what one command of the tutorial must do. command is the
@@ -86,7 +88,7 @@ func TestTutorialEndToEnd(t *testing.T) {
 			t.Logf("server log:\n%s", p.stderr)
 		}
 	})
-	p = startPkid(t, "server", "-dev", "-dev-listen-address", freeAddr(t), "-dev-root-token-id", "root")
+	p = startPkid(t, "server", "-dev", "-dev-listen-address", freeAddr(t), "-dev-root-token-id", "root", "-log-level", "debug")
 	addr, token := p.banner(t)
 	st := &tutorialState{dir: t.TempDir(), addr: addr, token: token, api: client(t, addr, token), shell: &shellEnv{addr: addr}}
 	// As the banner says: export VAULT_ADDR and VAULT_TOKEN, then follow the
@@ -107,6 +109,9 @@ func TestTutorialEndToEnd(t *testing.T) {
 			cmd := st.rewrite(cmd)
 			t.Logf("$ %s", strings.Replace(cmd.Text, "vault ", "pkid ", 1))
 			r := st.shell.runPipeline(t, cmd)
+			for _, s := range r.stages {
+				st.noteSecrets(s.stdout)
+			}
 			defer func() {
 				if t.Failed() {
 					for _, s := range r.stages {
@@ -132,7 +137,9 @@ func TestTutorialEndToEnd(t *testing.T) {
 	}
 	t.Run("after_rotation", func(t *testing.T) { checkAfterRotation(t, st) })
 	t.Run("policies_enforced", func(t *testing.T) { checkTutorialPolicies(t, st) })
+	t.Run("secret_traffic", func(t *testing.T) { secretTraffic(t, st) })
 	p.stop(t)
+	t.Run("secrets_not_logged", func(t *testing.T) { checkSecretsNotLogged(t, st, p.stderr.String()) })
 }
 
 // loadTutorial parses the tutorial and, where the shared original is next
