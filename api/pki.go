@@ -30,14 +30,9 @@ func newPKIBackend(space *storage.Space, clk clock.Clock, rnd io.Reader, keys ca
 	if err != nil {
 		return nil, fmt.Errorf("pki backend: %w", err)
 	}
-	mgr, err := crl.New(crl.Config{Space: space, Clock: clk, Rand: rnd, Logger: log, Issuers: auth})
-	if err != nil {
-		return nil, fmt.Errorf("pki backend: %w", err)
-	}
-	auth.SetCRL(mgr)
 	return &pkiBackend{
 		space: space, clock: clk, rand: rnd, log: log,
-		ca: auth, roles: records.NewRoles(space), crl: mgr,
+		ca: auth, roles: records.NewRoles(space), crl: auth.CRL(),
 	}, nil
 }
 
@@ -56,7 +51,6 @@ func (b *pkiBackend) routes() []Route {
 func (b *pkiBackend) periodic(ctx context.Context) { b.crl.Periodic(ctx) }
 
 func (b *pkiBackend) close() {
-	b.crl.Close()
 	b.ca.Close()
 }
 

@@ -26,12 +26,8 @@ import (
 	"github.com/pkid-dev/pkid/pkidtest"
 )
 
-// The CRL manager plugs into the Authority, and the Authority into it.
-var (
-	_ ca.CRLBuilder               = (*crl.Manager)(nil)
-	_ ca.IssuerRevocationRecorder = (*crl.Manager)(nil)
-	_ crl.IssuerRemover           = (*ca.Authority)(nil)
-)
+// The Authority is the CRL manager's issuer source.
+var _ crl.IssuerSource = (*ca.Authority)(nil)
 
 // crlServer is a pkid with a PKI mount, an EC root and a role, on a fake
 // clock, driven through the real vault/api client.

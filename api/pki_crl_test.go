@@ -34,6 +34,8 @@ func (s crlIssuers) Issuers(storage.Tx) ([]crl.Issuer, string, error) {
 	return s.list, s.list[0].ID, nil
 }
 
+func (s crlIssuers) DeleteIssuer(context.Context, string) (bool, error) { return false, nil }
+
 // crlHarness runs the CRL routes the way dispatch does (route match,
 // captures, handler, Vault rendering) without the server's auth and mounts.
 type crlHarness struct {

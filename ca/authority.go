@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pkid-dev/pkid/clock"
 	"github.com/pkid-dev/pkid/crl"
@@ -38,25 +37,13 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// CRLBuilder rebuilds a mount's CRLs when its issuers change; crl.Manager
-// implements it. Set with SetCRL.
-type CRLBuilder interface {
-	Rebuild(ctx context.Context, force bool) (warnings []string, err error)
-}
-
-// IssuerRevocationRecorder is optionally implemented by the CRLBuilder: when
-// an issuer whose certificate is in the mount's certificate store is
-// revoked (issuer/:ref/revoke), the Authority asks it, within the same
-// transaction, to write the revocation record a revoked leaf would get, so
-// that cert/:serial and certs/revoked show it (as Vault does).
-type IssuerRevocationRecorder interface {
-	RecordIssuerRevocation(tx storage.Tx, cert *x509.Certificate, at time.Time) error
-}
-
 // Authority is the CA of one mount. It is safe for concurrent use.
 type Authority struct {
 	cfg Config
-	crl CRLBuilder
+	// crl is the mount's revocation side, made by New with the Authority
+	// as its issuer source: issuer changes rebuild its CRLs, and a revoked
+	// issuer's certificate gets its revocation record.
+	crl *crl.Manager
 
 	// Parsed forms of stored PEM, keyed by the PEM text itself: a stored
 	// certificate or key never changes under the same text, so entries
@@ -90,28 +77,34 @@ func New(cfg Config) (*Authority, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Authority{
+	a := &Authority{
 		cfg:      cfg,
 		certs:    map[string]*x509.Certificate{},
 		signers:  map[string]crypto.Signer{},
 		signedBy: map[[2]string]bool{},
-	}, nil
+	}
+	mgr, err := crl.New(crl.Config{Space: cfg.Space, Clock: cfg.Clock, Rand: cfg.Rand, Logger: cfg.Logger, Issuers: a})
+	if err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	a.crl = mgr
+	return a, nil
 }
 
+// CRL returns the mount's revocations, CRLs, OCSP and tidy, which share the
+// Authority's storage space and know its issuers.
+func (a *Authority) CRL() *crl.Manager { return a.crl }
+
 // Close stops the Authority's background work (the RSA key pool's
-// fillers). It does not wait for a key being generated; the Authority still
-// answers calls afterwards, without pooling.
-func (a *Authority) Close() { a.leaf.keys.close() }
+// fillers, the CRL side's tidy). It does not wait for a key being
+// generated; the Authority still answers calls afterwards, without pooling.
+func (a *Authority) Close() {
+	a.crl.Close()
+	a.leaf.keys.close()
+}
 
-// SetCRL wires the CRL builder that issuer changes trigger.
-func (a *Authority) SetCRL(b CRLBuilder) { a.crl = b }
-
-// rebuildCRL runs the CRL builder (when one is set) and renders its
-// warnings as Vault does.
+// rebuildCRL rebuilds the CRLs and renders their warnings as Vault does.
 func (a *Authority) rebuildCRL(ctx context.Context, force bool) ([]string, error) {
-	if a.crl == nil {
-		return nil, nil
-	}
 	warnings, err := a.crl.Rebuild(ctx, force)
 	return crl.NumberWarnings(warnings), err
 }
@@ -195,10 +188,7 @@ func (a *Authority) chain(rec *issuerRecord) ([]*x509.Certificate, error) {
 }
 
 // The Authority is the CRL manager's view of the mount's issuers.
-var (
-	_ crl.IssuerSource  = (*Authority)(nil)
-	_ crl.IssuerRemover = (*Authority)(nil)
-)
+var _ crl.IssuerSource = (*Authority)(nil)
 
 // Issuers implements crl.IssuerSource: every issuer of the mount with its
 // key (when linked) and usages, and the default issuer's ID.

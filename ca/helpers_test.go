@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,32 +20,22 @@ var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type testCA struct {
 	*Authority
 	clock *clock.Fake
-	crl   *fakeCRL
 	store *storage.Store
 }
 
-// fakeCRL counts rebuilds.
-type fakeCRL struct {
-	mu     sync.Mutex
-	forced int
-	plain  int
-}
-
-func (f *fakeCRL) Rebuild(_ context.Context, force bool) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if force {
-		f.forced++
-	} else {
-		f.plain++
+// crlNumber is the number of the complete CRL of the issuer ref (0 when
+// it has none): each build numbers a new one, so tests count builds by it.
+func (c *testCA) crlNumber(t testing.TB, ref string) int64 {
+	t.Helper()
+	der, err := c.CRL().FetchCRL(context.Background(), ref, false)
+	if err != nil || der == nil {
+		return 0
 	}
-	return nil, nil
-}
-
-func (f *fakeCRL) counts() (forced, plain int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.forced, f.plain
+	rl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rl.Number.Int64()
 }
 
 // newTestCA opens an authority over a fresh store in t.TempDir().
@@ -67,9 +56,8 @@ func newTestCAOn(t testing.TB, st *storage.Store, space string) *testCA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeCRL{}
-	a.SetCRL(f)
-	return &testCA{Authority: a, clock: clk, crl: f, store: st}
+	t.Cleanup(a.Close)
+	return &testCA{Authority: a, clock: clk, store: st}
 }
 
 var bigTTLs = MountTTLs{Default: 768 * time.Hour, Max: 87600 * time.Hour}

@@ -466,10 +466,6 @@ func (a *Authority) RevokeIssuer(ctx context.Context, ref string) (*IssuerInfo, 
 }
 
 func (a *Authority) recordIssuerRevocation(tx storage.Tx, rec *issuerRecord, at time.Time) error {
-	rr, ok := a.crl.(IssuerRevocationRecorder)
-	if !ok {
-		return nil
-	}
 	cert, err := a.cert(rec.Certificate)
 	if err != nil {
 		return err
@@ -478,7 +474,7 @@ func (a *Authority) recordIssuerRevocation(tx storage.Tx, rec *issuerRecord, at 
 	if stored == nil || !bytes.Equal(stored, cert.Raw) {
 		return nil
 	}
-	return rr.RecordIssuerRevocation(tx, cert, at)
+	return a.crl.RecordIssuerRevocation(tx, cert, at)
 }
 
 // revocationWarnings are Vault's notes on a freshly revoked issuer.

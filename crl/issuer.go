@@ -37,21 +37,15 @@ type Issuer struct {
 	DeltaCRLURLs []string
 }
 
-// IssuerSource lists a mount's issuers. ca.Authority implements it.
+// IssuerSource is the mount's issuers as crl sees them. ca.Authority
+// implements it.
 type IssuerSource interface {
 	// Issuers returns every issuer of the mount and the default issuer's ID
 	// ("" when none), read within tx.
 	Issuers(tx storage.Tx) (issuers []Issuer, defaultID string, err error)
-}
-
-// IssuerRemover deletes an issuer (never its key) for tidy's
-// tidy_expired_issuers pass. ca.Authority is expected to implement it next to
-// IssuerSource; the Manager finds it by a type assertion on Config.Issuers,
-// and skips that pass with a logged warning while nothing implements it.
-//
-// DeleteIssuer must rebuild chains itself; it may call Manager.Rebuild (tidy
-// calls it without holding any Manager lock). It reports whether the deleted
-// issuer was the default.
-type IssuerRemover interface {
+	// DeleteIssuer deletes an issuer (never its key) for tidy's
+	// tidy_expired_issuers pass and reports whether it was the default.
+	// It must rebuild chains itself; it may call Manager.Rebuild (tidy
+	// calls it without holding any Manager lock).
 	DeleteIssuer(ctx context.Context, id string) (wasDefault bool, err error)
 }

@@ -20,7 +20,7 @@ type Config struct {
 	Clock   clock.Clock  // nil: the real clock
 	Rand    io.Reader    // nil: crypto/rand
 	Logger  *slog.Logger // nil: discard
-	Issuers IssuerSource // required; may also implement IssuerRemover
+	Issuers IssuerSource // required
 }
 
 // Manager owns a mount's revocations, CRLs, OCSP answers and tidy runs.

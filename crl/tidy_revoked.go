@@ -189,13 +189,8 @@ func moveRevocation(tx storage.Tx, v revVerdict, indexValue []byte) error {
 
 // tidyExpiredIssuers deletes issuers expired past issuer_safety_buffer,
 // never the default one, keeping their keys (spec §6.4), through the
-// IssuerRemover that ca implements; CRLs are rebuilt after.
+// issuer source; CRLs are rebuilt after.
 func (m *Manager) tidyExpiredIssuers(ctx context.Context, run tidyRun) error {
-	remover, ok := m.issuers.(IssuerRemover)
-	if !ok {
-		m.log.Warn("crl: tidy_expired_issuers skipped: the issuer source cannot delete issuers")
-		return nil
-	}
 	var issuers []Issuer
 	var defaultID string
 	err := m.space.View(func(tx storage.Tx) error {
@@ -218,7 +213,7 @@ func (m *Manager) tidyExpiredIssuers(ctx context.Context, run tidyRun) error {
 		}
 		m.log.Info("crl: tidy: removing expired issuer", "issuer_id", iss.ID, "issuer_name", iss.Name,
 			"key_id", iss.KeyID, "serial_number", records.FormatSerial(iss.Cert.SerialNumber))
-		if _, err := remover.DeleteIssuer(ctx, iss.ID); err != nil {
+		if _, err := m.issuers.DeleteIssuer(ctx, iss.ID); err != nil {
 			return fmt.Errorf("crl: tidy: delete issuer %s: %w", iss.ID, err)
 		}
 		deleted = true
