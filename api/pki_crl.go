@@ -68,7 +68,7 @@ func (b *pkiBackend) revoke(withKey bool) HandlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		return &Response{Data: res.Data(), Warnings: res.Warnings}, nil
+		return &Response{Data: revokeData(res), Warnings: res.Warnings}, nil
 	}
 }
 
@@ -162,7 +162,7 @@ func (b *pkiBackend) rotateDeltaCRL(ctx context.Context, req *Request) (*Respons
 }
 
 func (b *pkiBackend) readCRLConfig(ctx context.Context, req *Request) (*Response, error) {
-	return &Response{Data: b.crl.CRLConfig().Data()}, nil
+	return &Response{Data: crlConfigData(b.crl.CRLConfig())}, nil
 }
 
 func (b *pkiBackend) writeCRLConfig(ctx context.Context, req *Request) (*Response, error) {
@@ -174,7 +174,7 @@ func (b *pkiBackend) writeCRLConfig(ctx context.Context, req *Request) (*Respons
 	if err != nil {
 		return nil, err
 	}
-	return &Response{Data: cfg.Data(), Warnings: ws}, nil
+	return &Response{Data: crlConfigData(cfg), Warnings: ws}, nil
 }
 
 // ocspStatus is the HTTP status Vault sends with each kind of OCSP answer
@@ -220,7 +220,7 @@ func (b *pkiBackend) tidyStatus(ctx context.Context, req *Request) (*Response, e
 	if err != nil {
 		return nil, err
 	}
-	data := s.Data()
+	data := tidyStatusData(s)
 	if req.Mount != nil {
 		data["internal_backend_uuid"] = req.Mount.UUID
 	}
@@ -235,7 +235,7 @@ func (b *pkiBackend) tidyCancel(ctx context.Context, req *Request) (*Response, e
 }
 
 func (b *pkiBackend) readAutoTidy(ctx context.Context, req *Request) (*Response, error) {
-	return &Response{Data: b.crl.AutoTidyConfig().Data()}, nil
+	return &Response{Data: autoTidyData(b.crl.AutoTidyConfig())}, nil
 }
 
 func (b *pkiBackend) writeAutoTidy(ctx context.Context, req *Request) (*Response, error) {
@@ -247,5 +247,5 @@ func (b *pkiBackend) writeAutoTidy(ctx context.Context, req *Request) (*Response
 	if err != nil {
 		return nil, err
 	}
-	return &Response{Data: cfg.Data()}, nil
+	return &Response{Data: autoTidyData(cfg)}, nil
 }

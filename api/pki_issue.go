@@ -120,7 +120,7 @@ func (b *pkiBackend) readCert(_ context.Context, req *Request) (*Response, error
 	if err != nil || c == nil {
 		return nil, err
 	}
-	return &Response{Data: c.Data()}, nil
+	return &Response{Data: storedCertData(c)}, nil
 }
 
 // readCertRaw answers cert/:serial/raw (DER) and /raw/pem; an unknown

@@ -38,7 +38,7 @@ func (b *pkiBackend) readRole(_ context.Context, req *Request) (*Response, error
 	if err != nil || role == nil {
 		return nil, err
 	}
-	return &Response{Data: role.Data()}, nil
+	return &Response{Data: roleData(role)}, nil
 }
 
 // writeRole replaces the role: fields the body omits return to defaults.
@@ -72,7 +72,7 @@ func (b *pkiBackend) patchRole(_ context.Context, req *Request) (*Response, erro
 		if old == nil {
 			return nil, errs.Invalidf("Unable to fetch role entry to patch")
 		}
-		role, w, err := old.Patch(patch)
+		role, w, err := patchedRole(old, patch)
 		warnings = w
 		return role, err
 	})
@@ -97,7 +97,7 @@ func (b *pkiBackend) roleAnswer(role *roles.Role, warnings []string) (*Response,
 		return nil, err
 	}
 	b.ca.WarmLeafKeys(role)
-	return &Response{Data: role.Data(), Warnings: append(issuerWarnings, warnings...)}, nil
+	return &Response{Data: roleData(role), Warnings: append(issuerWarnings, warnings...)}, nil
 }
 
 func (b *pkiBackend) deleteRole(_ context.Context, req *Request) (*Response, error) {

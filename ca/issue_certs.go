@@ -19,25 +19,6 @@ type StoredCert struct {
 	RevocationIssuerID string
 }
 
-// Data renders the certificate as Vault's cert/:serial (spec §3.1): the PEM
-// without a trailing newline and the revocation fields, revocation_time 0
-// and "" when not revoked, issuer_id only when revoked by a known issuer.
-func (c *StoredCert) Data() map[string]any {
-	d := map[string]any{
-		"certificate":             CertPEM(c.DER),
-		"revocation_time":         int64(0),
-		"revocation_time_rfc3339": "",
-	}
-	if !c.RevokedAt.IsZero() {
-		d["revocation_time"] = c.RevokedAt.Unix()
-		d["revocation_time_rfc3339"] = c.RevokedAt.UTC().Format(time.RFC3339Nano)
-		if c.RevocationIssuerID != "" {
-			d["issuer_id"] = c.RevocationIssuerID
-		}
-	}
-	return d
-}
-
 // StoredCert returns the stored certificate with the given serial (colon
 // or hyphen form, any case), or nil when there is none. A serial that is
 // not hex pairs is simply not found.

@@ -405,8 +405,8 @@ func TestStoredCertsAndNoStore(t *testing.T) {
 	if err != nil || sc == nil || !bytes.Equal(sc.DER, kept.Cert.Raw) {
 		t.Fatalf("stored cert by hyphen serial: %v %v", sc, err)
 	}
-	if d := sc.Data(); d["revocation_time"] != int64(0) || d["revocation_time_rfc3339"] != "" || d["issuer_id"] != nil {
-		t.Errorf("cert data %v", d)
+	if !sc.RevokedAt.IsZero() || sc.RevocationIssuerID != "" {
+		t.Errorf("unrevoked cert %+v", sc)
 	}
 	if sc, err := c.StoredCert(gone.Serial); sc != nil || err != nil {
 		t.Errorf("no_store cert readable: %v %v", sc, err)

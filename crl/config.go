@@ -76,30 +76,11 @@ type CRLConfigPatch struct {
 	MaxCRLEntries              *int    `json:"max_crl_entries"`
 }
 
-// Data is the config as config/crl answers it.
-func (c CRLConfig) Data() map[string]any {
-	return map[string]any{
-		"expiry":                        c.Expiry,
-		"disable":                       c.Disable,
-		"ocsp_disable":                  c.OCSPDisable,
-		"ocsp_expiry":                   c.OCSPExpiry,
-		"auto_rebuild":                  c.AutoRebuild,
-		"auto_rebuild_grace_period":     c.AutoRebuildGracePeriod,
-		"enable_delta":                  c.EnableDelta,
-		"delta_rebuild_interval":        c.DeltaRebuildInterval,
-		"allow_expired_cert_revocation": c.AllowExpiredCertRevocation,
-		"unified_crl":                   c.UnifiedCRL,
-		"unified_crl_on_existing_paths": c.UnifiedCRLOnExistingPaths,
-		"cross_cluster_revocation":      c.CrossClusterRevocation,
-		"max_crl_entries":               c.maxEntries(),
-	}
-}
-
 // defaultMaxCRLEntries is Vault's max_crl_entries when none is stored.
 const defaultMaxCRLEntries = 100000
 
-// maxEntries is max_crl_entries as Vault reads it: 0 means the default.
-func (c CRLConfig) maxEntries() int {
+// MaxEntries is max_crl_entries as Vault reads it: 0 means the default.
+func (c CRLConfig) MaxEntries() int {
 	if c.MaxCRLEntries == 0 {
 		return defaultMaxCRLEntries
 	}
@@ -110,10 +91,10 @@ func (c CRLConfig) maxEntries() int {
 // (-1: no limit), as Vault does, with its text; it is a Go error there, so
 // a 500.
 func (c CRLConfig) checkEntries(n int) error {
-	if c.MaxCRLEntries <= -1 || n <= c.maxEntries() {
+	if c.MaxCRLEntries <= -1 || n <= c.MaxEntries() {
 		return nil
 	}
-	return errs.Newf(errs.VaultInternal, "error building CRLs: error building CRL: revocation list size (%d) exceeds configured maximum (%d)", n, c.maxEntries())
+	return errs.Newf(errs.VaultInternal, "error building CRLs: error building CRL: revocation list size (%d) exceeds configured maximum (%d)", n, c.MaxEntries())
 }
 
 // crlDurations are a config's durations, parsed as Vault parses them where

@@ -59,13 +59,11 @@ func TestCRLConfigMergesAndPersists(t *testing.T) {
 	}
 	e.m.Close()
 	e.m = e.newManager()
-	d := e.m.CRLConfig().Data()
-	want := map[string]any{"expiry": "48h", "disable": false, "ocsp_disable": true, "ocsp_expiry": "12h",
-		"auto_rebuild": true, "auto_rebuild_grace_period": "12h", "enable_delta": false, "delta_rebuild_interval": "15m"}
-	for k, v := range want {
-		if d[k] != v {
-			t.Errorf("%s = %v, want %v", k, d[k], v)
-		}
+	got := e.m.CRLConfig()
+	want := DefaultCRLConfig()
+	want.Expiry, want.OCSPDisable, want.AutoRebuild = "48h", true, true
+	if got != want {
+		t.Errorf("after restart %+v, want %+v", got, want)
 	}
 }
 
@@ -73,14 +71,10 @@ func TestAutoTidyConfig(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	d := e.m.AutoTidyConfig().Data()
-	defaults := map[string]any{"enabled": false, "interval_duration": int64(43200), "safety_buffer": int64(259200),
-		"revoked_safety_buffer": int64(259200), "issuer_safety_buffer": int64(31536000), "pause_duration": "0s",
-		"tidy_cert_store": false, "acme_account_safety_buffer": int64(2592000)}
-	for k, v := range defaults {
-		if d[k] != v {
-			t.Errorf("default %s = %#v, want %#v", k, d[k], v)
-		}
+	if d := e.m.AutoTidyConfig(); d.Enabled || d.Interval != 12*time.Hour || d.SafetyBuffer != 72*time.Hour ||
+		d.RevokedSafetyBuffer != nil || d.IssuerSafetyBuffer != 8760*time.Hour || d.PauseDuration != 0 ||
+		d.CertStore || d.AcmeSafetyBuffer != 720*time.Hour {
+		t.Errorf("defaults %+v", d)
 	}
 	tests := []struct {
 		name string
@@ -103,13 +97,12 @@ func TestAutoTidyConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d = cfg.Data()
-	if d["enabled"] != true || d["tidy_revoked_certs"] != true || d["pause_duration"] != "2s" || d["interval_duration"] != int64(3600) {
-		t.Errorf("data = %v", d)
+	if !cfg.Enabled || !cfg.RevokedCerts || cfg.PauseDuration != 2*time.Second || cfg.Interval != time.Hour {
+		t.Errorf("config = %+v", cfg)
 	}
 	e.m.Close()
 	e.m = e.newManager()
-	if got := e.m.AutoTidyConfig().Data()["pause_duration"]; got != "2s" {
+	if got := e.m.AutoTidyConfig().PauseDuration; got != 2*time.Second {
 		t.Errorf("after restart pause_duration = %v", got)
 	}
 }

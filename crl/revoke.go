@@ -39,18 +39,6 @@ type RevokeResult struct {
 	Warnings []string
 }
 
-// Data is the response data Vault gives: nil for a refusal.
-func (r *RevokeResult) Data() map[string]any {
-	if r.Time.IsZero() {
-		return nil
-	}
-	return map[string]any{
-		"revocation_time":         r.Time.Unix(),
-		"revocation_time_rfc3339": r.Time.UTC().Format(time.RFC3339Nano),
-		"state":                   "revoked",
-	}
-}
-
 // candidate is a certificate found (or presented) for revocation.
 type candidate struct {
 	cert       *x509.Certificate

@@ -26,10 +26,6 @@ func TestRevokeIsOnTheCRL(t *testing.T) {
 	if !res.Time.Equal(t0.Add(90*time.Second)) || len(res.Warnings) > 0 {
 		t.Fatalf("revoke = %+v, want time %v and no warnings", res, t0.Add(90*time.Second))
 	}
-	data := res.Data()
-	if data["state"] != "revoked" || data["revocation_time"] != res.Time.Unix() {
-		t.Errorf("data = %v", data)
-	}
 
 	rl := e.crl("", false, e.ca.cert)
 	got, ok := revokedSet(rl)[records.FormatSerial(cert.SerialNumber)]
@@ -159,7 +155,7 @@ func TestRevokeExpiredOnlyWarns(t *testing.T) {
 	res := e.revoke(cert)
 	// Vault's words; OpenBao adds a hint about its own option.
 	want := "certificate with serial " + records.FormatSerial(cert.SerialNumber) + " already expired; refusing to add to CRL"
-	if res.Data() != nil || len(res.Warnings) != 1 || res.Warnings[0] != want {
+	if !res.Time.IsZero() || len(res.Warnings) != 1 || res.Warnings[0] != want {
 		t.Fatalf("revoke = %+v, want only the warning %q", res, want)
 	}
 	if keys, _ := e.m.ListRevoked(context.Background(), "", 0); len(keys) != 0 {

@@ -31,13 +31,29 @@ var errTidyCancelled = errors.New("tidy operation cancelled")
 
 // Tidy states as tidy-status names them.
 const (
-	tidyInactive   = "Inactive"
-	tidyRunning    = "Running"
-	tidyFinished   = "Finished"
-	tidyError      = "Error"
-	tidyCancelling = "Cancelling"
-	tidyCancelled  = "Cancelled"
+	TidyInactive   = "Inactive"
+	TidyRunning    = "Running"
+	TidyFinished   = "Finished"
+	TidyError      = "Error"
+	TidyCancelling = "Cancelling"
+	TidyCancelled  = "Cancelled"
 )
+
+// TidySettings are a tidy run's settings, as tidy-status reports them.
+type TidySettings struct {
+	TidyOps
+	Safety, RevokedSafety, IssuerSafety, AcmeSafety, QueueSafety time.Duration
+	Pause                                                        time.Duration
+	PageSize                                                     int
+}
+
+// Settings returns the settings of the run the status describes.
+func (s TidyStatus) Settings() TidySettings {
+	r := s.Run
+	return TidySettings{TidyOps: r.TidyOps, Safety: r.safety, RevokedSafety: r.revokedSafety,
+		IssuerSafety: r.issuerSafety, AcmeSafety: r.acmeSafety, QueueSafety: r.queueSafety,
+		Pause: r.pause, PageSize: r.pageSize}
+}
 
 // TidyStatus is the state of the last tidy run (in memory, as in Vault:
 // a restart forgets it).
@@ -56,69 +72,6 @@ type TidyStatus struct {
 	LastTidy time.Time
 	// Counts, filled only when config/auto-tidy maintains them.
 	CertCount, RevokedCount *int
-}
-
-// tidyStatusKeys are the fields tidy-status always carries, null while no
-// tidy ran since the mount loaded: Vault's (path_tidy.go
-// pathTidyStatusRead) and OpenBao's (revoked_safety_buffer,
-// tidy_invalid_certs, page_size).
-var tidyStatusKeys = []string{"safety_buffer", "revoked_safety_buffer", "issuer_safety_buffer",
-	"tidy_cert_store", "tidy_revoked_certs", "tidy_invalid_certs", "tidy_revoked_cert_issuer_associations",
-	"tidy_expired_issuers", "tidy_move_legacy_ca_bundle", "tidy_revocation_queue",
-	"tidy_cross_cluster_revoked_certs", "tidy_acme", "tidy_cert_metadata", "tidy_cmpv2_nonce_store",
-	"pause_duration", "page_size", "error", "time_started", "time_finished", "message",
-	"cert_store_deleted_count", "revoked_cert_deleted_count", "missing_issuer_cert_count",
-	"current_cert_store_count", "current_revoked_cert_count", "internal_backend_uuid",
-	"revocation_queue_deleted_count", "cross_revoked_cert_deleted_count", "total_acme_account_count",
-	"acme_account_deleted_count", "acme_account_revoked_count", "acme_orders_deleted_count",
-	"acme_account_safety_buffer", "cert_metadata_deleted_count", "cmpv2_nonce_deleted_count"}
-
-// Data renders tidy-status as Vault does: every run field null while
-// Inactive, last_auto_tidy_finished always.
-func (s TidyStatus) Data() map[string]any {
-	d := map[string]any{}
-	for _, k := range tidyStatusKeys {
-		d[k] = nil
-	}
-	d["state"] = s.State
-	d["last_auto_tidy_finished"] = s.LastTidy.UTC().Format(time.RFC3339Nano)
-	if s.CertCount != nil {
-		d["current_cert_store_count"], d["current_revoked_cert_count"] = *s.CertCount, *s.RevokedCount
-	}
-	if s.State == tidyInactive {
-		return d
-	}
-	r := s.Run
-	for k, v := range map[string]any{
-		"safety_buffer": int64(r.safety / time.Second), "revoked_safety_buffer": int64(r.revokedSafety / time.Second),
-		"issuer_safety_buffer": int64(r.issuerSafety / time.Second), "acme_account_safety_buffer": int64(r.acmeSafety / time.Second),
-		"revocation_queue_safety_buffer": int64(r.queueSafety / time.Second),
-		"tidy_cert_store":                r.CertStore, "tidy_revoked_certs": r.RevokedCerts, "tidy_invalid_certs": r.InvalidCerts,
-		"tidy_revoked_cert_issuer_associations": r.IssuerAssocs, "tidy_expired_issuers": r.ExpiredIssuers,
-		"tidy_move_legacy_ca_bundle": r.BackupBundle, "tidy_acme": r.Acme, "tidy_revocation_queue": r.RevocationQueue,
-		"tidy_cross_cluster_revoked_certs": r.CrossRevokedCerts, "tidy_cert_metadata": r.CertMetadata,
-		"tidy_cmpv2_nonce_store": r.CMPV2NonceStore,
-		"pause_duration":         r.pause.String(), "page_size": r.pageSize,
-		"time_started": s.Started.UTC().Format(time.RFC3339Nano), "message": s.Message,
-		"cert_store_deleted_count": s.CertsDeleted, "revoked_cert_deleted_count": s.RevokedDeleted,
-		"missing_issuer_cert_count": s.MissingIssuerCerts, "revocation_queue_deleted_count": 0,
-		"cross_revoked_cert_deleted_count": 0, "cert_metadata_deleted_count": 0, "cmpv2_nonce_deleted_count": 0,
-		"total_acme_account_count": 0, "acme_account_deleted_count": 0, "acme_account_revoked_count": 0,
-		"acme_orders_deleted_count": 0,
-	} {
-		d[k] = v
-	}
-	switch s.State {
-	case tidyFinished:
-		d["message"] = nil
-		d["time_finished"] = s.Finished.UTC().Format(time.RFC3339Nano)
-	case tidyError:
-		d["error"] = s.Err.Error()
-		d["time_finished"] = s.Finished.UTC().Format(time.RFC3339Nano)
-	case tidyCancelled:
-		d["time_finished"] = s.Finished.UTC().Format(time.RFC3339Nano)
-	}
-	return d
 }
 
 // tidyRunner holds the one tidy run of a mount.
@@ -144,7 +97,7 @@ func newTidyRunner(now, last time.Time) *tidyRunner {
 	if last.IsZero() {
 		last = now
 	}
-	return &tidyRunner{status: TidyStatus{State: tidyInactive}, lastTidy: last, started: now}
+	return &tidyRunner{status: TidyStatus{State: TidyInactive}, lastTidy: last, started: now}
 }
 
 // loadLastTidy reads the stored last auto-tidy time (zero if none).
@@ -213,7 +166,7 @@ func (m *Manager) startTidy(run tidyRun) bool {
 	now := m.clock.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.running, t.cancel, t.done = true, cancel, make(chan struct{})
-	t.status = TidyStatus{State: tidyRunning, Run: run, Started: now}
+	t.status = TidyStatus{State: TidyRunning, Run: run, Started: now}
 	go m.tidyMain(ctx, run, t.done)
 	return true
 }
@@ -234,11 +187,11 @@ func (m *Manager) tidyMain(ctx context.Context, run tidyRun, done chan struct{})
 	t.status.Finished = now
 	switch {
 	case err == nil:
-		t.status.State = tidyFinished
+		t.status.State = TidyFinished
 	case errors.Is(err, errTidyCancelled):
-		t.status.State = tidyCancelled
+		t.status.State = TidyCancelled
 	default:
-		t.status.State, t.status.Err = tidyError, err
+		t.status.State, t.status.Err = TidyError, err
 		m.log.Error("crl: tidy failed", "error", err)
 	}
 	t.running, t.cancel = false, nil
@@ -253,7 +206,7 @@ func (m *Manager) CancelTidy() bool {
 	if !t.running {
 		return false
 	}
-	t.status.State = tidyCancelling
+	t.status.State = TidyCancelling
 	t.cancel()
 	return true
 }

@@ -168,43 +168,6 @@ func DefaultAutoTidyConfig() AutoTidyConfig {
 	}
 }
 
-// Data is config/auto-tidy as Vault answers it (path_tidy.go
-// getTidyConfigData): durations in seconds, pause_duration as a Go duration
-// string; revoked_safety_buffer, tidy_invalid_certs and page_size are
-// OpenBao's.
-func (c AutoTidyConfig) Data() map[string]any {
-	revoked := c.SafetyBuffer
-	if c.RevokedSafetyBuffer != nil {
-		revoked = *c.RevokedSafetyBuffer
-	}
-	return map[string]any{
-		"enabled":                                  c.Enabled,
-		"interval_duration":                        field.Seconds(c.Interval),
-		"min_startup_backoff_duration":             field.Seconds(c.MinBackoff),
-		"max_startup_backoff_duration":             field.Seconds(c.MaxBackoff),
-		"tidy_cert_store":                          c.CertStore,
-		"tidy_revoked_certs":                       c.RevokedCerts,
-		"tidy_revoked_cert_issuer_associations":    c.IssuerAssocs,
-		"tidy_expired_issuers":                     c.ExpiredIssuers,
-		"tidy_invalid_certs":                       c.InvalidCerts,
-		"tidy_move_legacy_ca_bundle":               c.BackupBundle,
-		"tidy_acme":                                c.Acme,
-		"tidy_revocation_queue":                    c.RevocationQueue,
-		"tidy_cross_cluster_revoked_certs":         c.CrossRevokedCerts,
-		"tidy_cert_metadata":                       c.CertMetadata,
-		"tidy_cmpv2_nonce_store":                   c.CMPV2NonceStore,
-		"safety_buffer":                            field.Seconds(c.SafetyBuffer),
-		"revoked_safety_buffer":                    field.Seconds(revoked),
-		"issuer_safety_buffer":                     field.Seconds(c.IssuerSafetyBuffer),
-		"acme_account_safety_buffer":               field.Seconds(c.AcmeSafetyBuffer),
-		"revocation_queue_safety_buffer":           field.Seconds(c.QueueSafetyBuffer),
-		"pause_duration":                           c.PauseDuration.String(),
-		"page_size":                                c.PageSize,
-		"maintain_stored_certificate_counts":       c.MaintainCount,
-		"publish_stored_certificate_count_metrics": c.PublishMetrics,
-	}
-}
-
 func (c AutoTidyConfig) run() tidyRun {
 	r := tidyRun{TidyOps: c.TidyOps, safety: c.SafetyBuffer, revokedSafety: c.SafetyBuffer,
 		issuerSafety: c.IssuerSafetyBuffer, acmeSafety: c.AcmeSafetyBuffer, queueSafety: c.QueueSafetyBuffer,

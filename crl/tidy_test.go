@@ -57,12 +57,12 @@ func TestTidyHonoursSafetyBuffer(t *testing.T) {
 	r.CertStore, r.RevokedCerts, r.SafetyBuffer = true, true, time.Hour
 
 	e.clock.Set(t0.Add(90 * time.Minute)) // A and C expired 30 min ago: inside the buffer
-	if s := e.tidy(r); s.State != tidyFinished || s.CertsDeleted != 0 || s.RevokedDeleted != 0 {
+	if s := e.tidy(r); s.State != TidyFinished || s.CertsDeleted != 0 || s.RevokedDeleted != 0 {
 		t.Fatalf("tidy inside the buffer: %+v", s)
 	}
 	e.clock.Set(t0.Add(3 * time.Hour))
 	s := e.tidy(r)
-	if s.State != tidyFinished || s.CertsDeleted != 2 || s.RevokedDeleted != 1 {
+	if s.State != TidyFinished || s.CertsDeleted != 2 || s.RevokedDeleted != 1 {
 		t.Fatalf("tidy status = %+v, want 2 certificates and 1 revocation deleted", s)
 	}
 	for c, want := range map[*x509.Certificate]bool{expiredA: false, validB: true, revokedC: false, revokedD: true} {
@@ -77,9 +77,8 @@ func TestTidyHonoursSafetyBuffer(t *testing.T) {
 	if keys, _ := e.m.ListRevoked(ctx, "", 0); len(keys) != 1 {
 		t.Errorf("revoked list = %v", keys)
 	}
-	d := s.Data()
-	if d["state"] != "Finished" || d["message"] != nil || d["safety_buffer"] != int64(3600) || d["pause_duration"] != "0s" || d["time_finished"] == nil {
-		t.Errorf("status data = %v", d)
+	if set := s.Settings(); s.State != TidyFinished || set.Safety != time.Hour || set.Pause != 0 || s.Finished.IsZero() {
+		t.Errorf("status %+v, settings %+v", s, set)
 	}
 }
 
@@ -170,16 +169,13 @@ func TestAutoTidyRunsOnItsInterval(t *testing.T) {
 	}
 	e.clock.Advance(30 * time.Minute)
 	e.m.Periodic(ctx)
-	if s := e.waitTidy(); s.State != tidyInactive {
+	if s := e.waitTidy(); s.State != TidyInactive {
 		t.Fatalf("auto-tidy ran before its interval: %+v", s)
-	}
-	if d := (TidyStatus{State: tidyInactive}).Data(); d["safety_buffer"] != nil || d["cert_store_deleted_count"] != nil || d["state"] != "Inactive" {
-		t.Errorf("inactive status = %v", d)
 	}
 	e.clock.Advance(31 * time.Minute)
 	e.m.Periodic(ctx)
 	s := e.waitTidy()
-	if s.State != tidyFinished || s.CertsDeleted != 1 || e.certStored(cert) {
+	if s.State != TidyFinished || s.CertsDeleted != 1 || e.certStored(cert) {
 		t.Fatalf("auto-tidy: %+v", s)
 	}
 	// The next run is an interval after this one finished.
@@ -218,7 +214,7 @@ func TestTidyCancelAndBusy(t *testing.T) {
 	if !e.m.CancelTidy() {
 		t.Fatal("cancel found nothing running")
 	}
-	if s := e.waitTidy(); s.State != tidyCancelled || s.CertsDeleted != 0 {
+	if s := e.waitTidy(); s.State != TidyCancelled || s.CertsDeleted != 0 {
 		t.Fatalf("after cancel: %+v", s)
 	}
 	started, ws, _ = e.m.StartTidy(DefaultTidyRequest())

@@ -96,24 +96,6 @@ func fromRequest(name string, q *Request, policies []string) *Role {
 	return r
 }
 
-// Patch returns the role a PATCH (RFC 7396 merge patch) of r makes: the
-// patch merged into r's response form, then decoded as a POST would be, so
-// that fields the patch does not name keep their values.
-func (r *Role) Patch(patch map[string]any) (*Role, []string, error) {
-	merged := field.MergePatch(r.Data(), patch)
-	req := DefaultRequest()
-	if _, err := field.Decode(merged, &req); err != nil {
-		return nil, nil, err
-	}
-	next, warnings, err := New(r.Name, &req)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Not writable, but a legacy role keeps it.
-	next.AllowTokenDisplayName = r.AllowTokenDisplayName
-	return next, warnings, nil
-}
-
 // validate applies Vault's validateRole checks, in its order, and stores the
 // resolved key_bits and signature_bits.
 func (r *Role) validate() error {

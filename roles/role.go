@@ -6,8 +6,6 @@ package roles
 
 import (
 	"time"
-
-	"github.com/pkid-dev/pkid/field"
 )
 
 // Role is a stored PKI role (spec §4.1). Each field's zero value is not
@@ -105,68 +103,3 @@ const (
 	defaultNotBeforeDuration = 30 * time.Second
 	defaultSerialSource      = "json-csr"
 )
-
-// Data renders the role as Vault's GET roles/:name answers it: every field,
-// durations as integer seconds, lists as arrays ([] rather than null), and
-// key_bits/signature_bits as numbers (terraform's provider needs numbers).
-func (r *Role) Data() map[string]any {
-	return map[string]any{
-		"issuer_ref":                         r.IssuerRef,
-		"ttl":                                field.Seconds(r.TTL),
-		"max_ttl":                            field.Seconds(r.MaxTTL),
-		"allow_localhost":                    r.AllowLocalhost,
-		"allowed_domains":                    list(r.AllowedDomains),
-		"allowed_domains_template":           r.AllowedDomainsTemplate,
-		"allow_bare_domains":                 r.AllowBareDomains,
-		"allow_subdomains":                   r.AllowSubdomains,
-		"allow_glob_domains":                 r.AllowGlobDomains,
-		"allow_wildcard_certificates":        r.AllowWildcardCertificates,
-		"allow_any_name":                     r.AllowAnyName,
-		"enforce_hostnames":                  r.EnforceHostnames,
-		"allow_token_displayname":            r.AllowTokenDisplayName,
-		"allow_ip_sans":                      r.AllowIPSANs,
-		"allowed_uri_sans":                   list(r.AllowedURISANs),
-		"allowed_uri_sans_template":          r.AllowedURISANsTemplate,
-		"allowed_other_sans":                 list(r.AllowedOtherSANs),
-		"allowed_serial_numbers":             list(r.AllowedSerialNumbers),
-		"allowed_user_ids":                   list(r.AllowedUserIDs),
-		"server_flag":                        r.ServerFlag,
-		"client_flag":                        r.ClientFlag,
-		"code_signing_flag":                  r.CodeSigningFlag,
-		"email_protection_flag":              r.EmailProtectionFlag,
-		"key_usage":                          list(r.KeyUsage),
-		"ext_key_usage":                      list(r.ExtKeyUsage),
-		"ext_key_usage_oids":                 list(r.ExtKeyUsageOIDs),
-		"use_csr_common_name":                r.UseCSRCommonName,
-		"use_csr_sans":                       r.UseCSRSANs,
-		"ou":                                 list(r.OU),
-		"organization":                       list(r.Organization),
-		"country":                            list(r.Country),
-		"locality":                           list(r.Locality),
-		"province":                           list(r.Province),
-		"street_address":                     list(r.StreetAddress),
-		"postal_code":                        list(r.PostalCode),
-		"key_type":                           r.KeyType,
-		"key_bits":                           r.KeyBits,
-		"signature_bits":                     r.SignatureBits,
-		"use_pss":                            r.UsePSS,
-		"generate_lease":                     r.GenerateLease,
-		"no_store":                           r.NoStore,
-		"no_store_metadata":                  r.NoStoreMetadata,
-		"require_cn":                         r.RequireCN,
-		"cn_validations":                     list(r.CNValidations),
-		"policy_identifiers":                 list(r.PolicyIdentifiers),
-		"basic_constraints_valid_for_non_ca": r.BasicConstraintsValidForNonCA,
-		"not_before_duration":                field.Seconds(r.NotBeforeDuration),
-		"not_after":                          r.NotAfter,
-		"serial_number_source":               r.SerialNumberSource,
-	}
-}
-
-// list returns l, or an empty non-nil list so that JSON shows [] not null.
-func list(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
-}
