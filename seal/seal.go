@@ -53,6 +53,10 @@ const (
 // not open the data's check value.
 var ErrWrongSecret = errors.New("seal: wrong passphrase or key file")
 
+// ErrSealed is the refusal to open sealed data without a secret (see
+// Sealed).
+var ErrSealed = errors.New("seal: data is sealed")
+
 // ErrOpen is returned by reads of a sealed value that does not open: it was
 // changed on disk, copied from another record, or sealed with another key.
 var ErrOpen = errors.New("seal: sealed value does not open")
