@@ -15,7 +15,6 @@ import (
 // the environment rather than in files.
 const sealEnv = "PKID_SEAL_PASSPHRASE"
 
-
 // sealSecret is the secret that -seal-passphrase-file, -seal-key-file or
 // PKID_SEAL_PASSPHRASE gives (at most one of them), or the zero Secret.
 func (f *serverFlags) sealSecret(getenv func(string) string) (seal.Secret, error) {
