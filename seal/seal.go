@@ -1,5 +1,5 @@
 // Package seal keeps CA private keys encrypted at rest. It wraps a
-// storage.Engine so that key records (records.KeyPrefix, "config/key/<id>",
+// storage.Engine so that key records ("config/key/<id>" (keyPrefix),
 // in every mount's space) are sealed with XChaCha20-Poly1305 on Put and
 // opened on Get and Scan; every other record passes through unchanged.
 //
@@ -29,7 +29,6 @@ import (
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
 
-	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -37,7 +36,10 @@ import (
 const Space = "seal"
 
 const (
-	metaKey    = "meta"
+	metaKey = "meta"
+	// keyPrefix is records.KeyPrefix (a test holds them equal): package
+	// records pulls in roles and field, which sealing has no use for.
+	keyPrefix  = "config/key/"
 	marker     = "\x00PS1"
 	keyLen     = chacha20poly1305.KeySize
 	saltLen    = 16
@@ -312,9 +314,9 @@ func (e *Engine) resealAll(l storage.SpaceLister) error {
 				value []byte
 			}
 			var clear []kv
-			err := tx.Scan(records.KeyPrefix, "", func(k string, v []byte) error {
+			err := tx.Scan(keyPrefix, "", func(k string, v []byte) error {
 				if !isSealed(v) {
-					clear = append(clear, kv{records.KeyPrefix + k, bytes.Clone(v)})
+					clear = append(clear, kv{keyPrefix + k, bytes.Clone(v)})
 				}
 				return nil
 			})
@@ -351,7 +353,7 @@ func recordAD(space, key string) []byte { return []byte(space + "\x00" + key) }
 
 // sealedKey reports whether the record at key of space is sealed.
 func sealedKey(space, key string) bool {
-	return space != Space && strings.HasPrefix(key, records.KeyPrefix)
+	return space != Space && strings.HasPrefix(key, keyPrefix)
 }
 
 func isSealed(v []byte) bool { return bytes.HasPrefix(v, []byte(marker)) }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -266,5 +267,11 @@ func TestResealOnOpen(t *testing.T) {
 	}
 	if e2 := mustOpen(t, raw, pass(t, "p")); e2.Resealed() != 0 {
 		t.Errorf("second Open resealed %d", e2.Resealed())
+	}
+}
+
+func TestKeyPrefixIsRecords(t *testing.T) {
+	if keyPrefix != records.KeyPrefix {
+		t.Fatalf("seal seals %q, key records live under %q", keyPrefix, records.KeyPrefix)
 	}
 }
