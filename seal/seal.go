@@ -1,5 +1,5 @@
 // Package seal keeps CA private keys encrypted at rest. It wraps a
-// storage.Engine so that key records ("config/key/<id>" (keyPrefix),
+// storage.Engine so that key records ("config/key/<id>", records.KeyPrefix,
 // in every mount's space) are sealed with XChaCha20-Poly1305 on Put and
 // opened on Get and Scan; every other record passes through unchanged.
 //
