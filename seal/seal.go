@@ -146,6 +146,11 @@ type meta struct {
 	Salt    []byte `json:"salt"`
 	Argon2  Params `json:"argon2id"`
 	Check   []byte `json:"check"`
+	// Sealing is set from the start that seals the data until every key
+	// record stored in the clear before is sealed, so that a start cut
+	// short finishes the job. Once it is clear, a key record in the clear
+	// is refused rather than sealed: it was put there behind pkid's back.
+	Sealing bool `json:"sealing,omitempty"`
 }
 
 // Options tune Open. The zero value is production's.
@@ -199,11 +204,13 @@ func readMeta(eng storage.Engine) (*meta, error) {
 
 // Open seals eng with s: the first time, it writes a meta record with a
 // fresh salt; afterwards it checks that s is the secret the data was sealed
-// with (ErrWrongSecret otherwise). Either way it then seals every key
-// record still stored in the clear (written before sealing was turned on),
-// so that from its return no key record is readable without the secret;
-// Resealed says how many there were. eng must be a storage.SpaceLister for
-// that visit. Open does not close eng on error.
+// with (ErrWrongSecret otherwise). The start that seals the data also
+// seals every key record stored in the clear before (resumed by the next
+// start if it is cut short), so that from its return no key record is
+// readable without the secret; Resealed says how many there were. Later,
+// a key record in the clear is an error at read (ErrOpen), not sealed.
+// eng must be a storage.SpaceLister for that visit. Open does not close
+// eng on error.
 func Open(eng storage.Engine, s Secret, o Options) (*Engine, error) {
 	if s.IsZero() {
 		return nil, errors.New("seal: no passphrase or key file")
@@ -225,40 +232,48 @@ func Open(eng storage.Engine, s Secret, o Options) (*Engine, error) {
 		return nil, err
 	}
 	if m == nil {
-		if err := e.create(s, o.Params); err != nil {
+		if m, err = e.create(s, o.Params); err != nil {
 			return nil, err
 		}
 	} else if err := e.unlock(m, s, name); err != nil {
 		return nil, err
 	}
+	if !m.Sealing {
+		return e, nil
+	}
 	if err := e.resealAll(lister); err != nil {
 		return nil, err
+	}
+	m.Sealing = false
+	if err := e.inner.Update(Space, func(tx storage.Tx) error { return storage.PutJSON(tx, metaKey, m) }); err != nil {
+		return nil, fmt.Errorf("seal: write meta record: %w", err)
 	}
 	return e, nil
 }
 
-func (e *Engine) create(s Secret, p Params) error {
-	m := &meta{Version: 1, KDF: s.kdf, Salt: make([]byte, saltLen)}
+func (e *Engine) create(s Secret, p Params) (*meta, error) {
+	m := &meta{Version: 1, KDF: s.kdf, Salt: make([]byte, saltLen), Sealing: true}
 	if s.kdf == kdfArgon2id {
 		m.Argon2 = p.withDefaults()
 	}
 	if _, err := io.ReadFull(e.rand, m.Salt); err != nil {
-		return fmt.Errorf("seal: salt: %w", err)
+		return nil, fmt.Errorf("seal: salt: %w", err)
 	}
 	if err := e.setKey(s, m); err != nil {
-		return err
+		return nil, err
 	}
 	check, err := e.seal(checkAD(), []byte(checkText))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.Check = check
-	return e.inner.Update(Space, func(tx storage.Tx) error {
+	err = e.inner.Update(Space, func(tx storage.Tx) error {
 		if tx.Get(metaKey) != nil {
 			return errors.New("seal: meta record appeared while sealing")
 		}
 		return storage.PutJSON(tx, metaKey, m)
 	})
+	return m, err
 }
 
 func (e *Engine) unlock(m *meta, s Secret, name string) error {

@@ -265,8 +265,44 @@ func TestResealOnOpen(t *testing.T) {
 	if v, _ := get(raw, "mount-b", "role/web"); v != "role" {
 		t.Errorf("role record changed: %q", v)
 	}
-	if e2 := mustOpen(t, raw, pass(t, "p")); e2.Resealed() != 0 {
+	// Once sealed, a clear key record is not sealed by a later start but
+	// refused: it was put there behind pkid's back.
+	put(t, raw, "mount-c", keyRec, "planted")
+	e2 := mustOpen(t, raw, pass(t, "p"))
+	if e2.Resealed() != 0 {
 		t.Errorf("second Open resealed %d", e2.Resealed())
+	}
+	if _, err := get(e2, "mount-c", keyRec); !errors.Is(err, ErrOpen) {
+		t.Errorf("planted clear key: %v", err)
+	}
+}
+
+// TestResealResumes: a first sealing start cut short (meta written, clear
+// keys left) is finished by the next start.
+func TestResealResumes(t *testing.T) {
+	raw := storage.OpenMemoryEngine()
+	mustOpen(t, raw, pass(t, "p"))
+	err := raw.Update(Space, func(tx storage.Tx) error {
+		var m meta
+		if _, err := storage.GetJSON(tx, metaKey, &m); err != nil {
+			return err
+		}
+		m.Sealing = true
+		return storage.PutJSON(tx, metaKey, &m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, raw, "m", keyRec, "left in the clear")
+	e := mustOpen(t, raw, pass(t, "p"))
+	if e.Resealed() != 1 {
+		t.Fatalf("Resealed = %d, want 1", e.Resealed())
+	}
+	if v, err := get(e, "m", keyRec); v != "left in the clear" || err != nil {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+	if e := mustOpen(t, raw, pass(t, "p")); e.Resealed() != 0 {
+		t.Fatalf("third Open resealed %d", e.Resealed())
 	}
 }
 
