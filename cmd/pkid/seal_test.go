@@ -189,3 +189,38 @@ func startPkidEnv(t *testing.T, env []string, args ...string) *proc {
 	}
 	return startPkid(t, args...)
 }
+
+// TestSealKeyFile: data sealed with a key file restarts with it, and a
+// passphrase for it is refused with the hint that a key file sealed it.
+func TestSealKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := writeFile(t, t.TempDir(), "seal.key", "\x00\x01binary key file of more than 32 bytes\n")
+	addr := freeAddr(t)
+	var root0 string
+	for i := range 2 {
+		p := startPkid(t, "server", "-data", dir, "-listen", addr, "-seal-key-file", keyFile)
+		url, root := p.banner(t)
+		if i == 0 {
+			c := client(t, url, root)
+			if err := c.Sys().Mount("pki", &vault.MountInput{Type: "pki"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Logical().Write("pki/root/generate/internal", map[string]any{"common_name": "K", "key_type": "ec", "ttl": "24h"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Logical().Write("pki/roles/web", map[string]any{"allowed_domains": "example.com", "allow_subdomains": true, "key_type": "ec", "ttl": "1h"}); err != nil {
+				t.Fatal(err)
+			}
+			root0 = root
+		}
+		if err := issue(client(t, url, root0)); err != nil {
+			t.Fatalf("start %d: %v", i+1, err)
+		}
+		p.stop(t)
+	}
+	code, stderr := runPkid(t, []string{"PKID_SEAL_PASSPHRASE=guess"}, "server", "-data", dir, "-listen", freeAddr(t))
+	want := "it was sealed with a key file, this is a passphrase"
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("passphrase for key-file data: exit %d, %q", code, stderr)
+	}
+}
