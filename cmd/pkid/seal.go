@@ -75,6 +75,15 @@ func openStore(f *serverFlags, path string, getenv func(string) string, log *slo
 		}
 		return storage.NewStore(eng, path), nil
 	}
+	if getenv(sealEnv) != "" {
+		// Nothing pkid starts later needs the passphrase.
+		os.Unsetenv(sealEnv)
+	}
+	for _, file := range []string{f.sealPass, f.sealKey} {
+		if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
+			log.Warn("seal: the secret's file is readable by others than its owner", "file", file, "mode", st.Mode().Perm().String())
+		}
+	}
 	se, err := seal.Open(eng, secret, seal.Options{Name: path})
 	if err != nil {
 		return nil, errors.Join(err, eng.Close())
