@@ -104,6 +104,8 @@ func TestLayers(t *testing.T) {
 		{"records", true, []string{"ca", "crl", "api"}},
 		{"ca", true, []string{"api", "storage/storagetest"}},
 		{"storage", true, []string{"records", "ca", "crl", "roles", "api", "field"}},
+		// seal wraps storage and knows only where records live.
+		{"seal", true, []string{"ca", "crl", "roles", "api", "field"}},
 		// Wire packages: field (Vault's field decoding) and api.
 		{"ca", false, []string{"field"}},
 		{"records", false, []string{"field"}},

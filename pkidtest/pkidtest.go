@@ -22,6 +22,7 @@ import (
 
 	"github.com/pkid-dev/pkid/api"
 	"github.com/pkid-dev/pkid/clock"
+	"github.com/pkid-dev/pkid/seal"
 	"github.com/pkid-dev/pkid/seed"
 	"github.com/pkid-dev/pkid/storage"
 )
@@ -67,6 +68,11 @@ type Options struct {
 	// TestDouble and Server.Clock.
 	Seed     uint64
 	SeedTime time.Time
+	// SealPassphrase, when set, seals CA private keys at rest as `pkid
+	// server -seal-passphrase-file` does, but with seal.TestParams: cheap
+	// argon2id, which suits test data and nothing else. Reopening a
+	// DataDir sealed with another passphrase fails.
+	SealPassphrase string
 }
 
 // RootToken is the root token of every pkidtest server.
@@ -169,14 +175,35 @@ func removeAll(dir string) error {
 // openStore opens the server's store: in memory, or a bbolt file in
 // DataDir.
 func openStore(o Options) (*storage.Store, error) {
+	path := ""
+	var eng storage.Engine
 	if o.InMemory {
-		return storage.OpenMemory(), nil
+		eng = storage.OpenMemoryEngine()
+	} else {
+		path = filepath.Join(o.DataDir, "pkid.db")
+		var err error
+		if eng, err = storage.OpenEngine(path, storage.Options{NoSync: true}); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 	}
-	store, err := storage.Open(filepath.Join(o.DataDir, "pkid.db"), storage.Options{NoSync: true})
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	if o.SealPassphrase == "" {
+		sealed, err := seal.Sealed(eng)
+		if err == nil && sealed {
+			err = fmt.Errorf("%w: %s (set Options.SealPassphrase)", seal.ErrSealed, path)
+		}
+		if err != nil {
+			return nil, errors.Join(err, eng.Close())
+		}
+		return storage.NewStore(eng, path), nil
 	}
-	return store, nil
+	secret, err := seal.Passphrase([]byte(o.SealPassphrase))
+	if err == nil {
+		var se *seal.Engine
+		if se, err = seal.Open(eng, secret, seal.Options{Params: seal.TestParams, Name: path}); err == nil {
+			return storage.NewStore(se, path), nil
+		}
+	}
+	return nil, errors.Join(err, eng.Close())
 }
 
 // Client returns a vault/api client for the server with the root token.

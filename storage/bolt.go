@@ -101,6 +101,20 @@ func (e *boltEngine) DropSpace(space string) error {
 	})
 }
 
+// Spaces implements SpaceLister.
+func (e *boltEngine) Spaces() ([]string, error) {
+	var out []string
+	err := e.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if s, ok := bytes.CutPrefix(name, []byte(spacePrefix)); ok {
+				out = append(out, string(s))
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
 // Check returns the first few problems bbolt's consistency check finds,
 // joined.
 func (e *boltEngine) Check() error {

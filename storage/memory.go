@@ -84,6 +84,18 @@ func (e *memEngine) DropSpace(space string) error {
 
 func (e *memEngine) Check() error { return nil }
 
+// Spaces implements SpaceLister.
+func (e *memEngine) Spaces() ([]string, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]string, 0, len(e.spaces))
+	for name := range e.spaces {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 func (e *memEngine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -90,6 +90,27 @@ func Open(path string, opts Options) (*Store, error) {
 	return NewStore(e, path), nil
 }
 
+// OpenEngine opens the bbolt file at path as Open does, but returns the
+// bare engine, for a caller that wraps it (package seal) before NewStore.
+func OpenEngine(path string, opts Options) (Engine, error) {
+	e, err := openBolt(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// OpenMemoryEngine is the engine of OpenMemory.
+func OpenMemoryEngine() Engine { return newMemEngine() }
+
+// SpaceLister is an Engine that can name its spaces (bbolt and memory
+// engines can). A wrapper that must visit every record, such as sealing
+// existing keys, needs it.
+type SpaceLister interface {
+	// Spaces returns the names of the spaces that exist, sorted.
+	Spaces() ([]string, error)
+}
+
 // OpenMemory makes an empty store that lives in memory only: nothing is
 // written to disk and everything is gone once it is dropped.
 func OpenMemory() *Store { return NewStore(newMemEngine(), "") }

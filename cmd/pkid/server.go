@@ -40,6 +40,8 @@ type serverFlags struct {
 	testDouble  bool
 	seed        uint64
 	seedTime    string
+	sealPass    string
+	sealKey     string
 }
 
 func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
@@ -63,6 +65,8 @@ func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
 	fs.BoolVar(&f.testDouble, "test-double", false, "enable sys/pkid/clock (movable clock) and sys/pkid/faults (injected faults)")
 	fs.Uint64Var(&f.seed, "seed", 0, "dev only: derive keys, serials and ids from this seed (not 0), with the clock stopped, so the same requests give the same bytes")
 	fs.StringVar(&f.seedTime, "seed-time", "", "with -seed: the stopped clock's time, RFC 3339 (default: the start of today, UTC)")
+	fs.StringVar(&f.sealPass, "seal-passphrase-file", "", "seal CA private keys at rest with the passphrase in this file (argon2id); or set "+sealEnv)
+	fs.StringVar(&f.sealKey, "seal-key-file", "", "seal CA private keys at rest with this file of 32 or more random bytes (HKDF-SHA256)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -77,6 +81,9 @@ func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
 	}
 	if f.seedTime != "" && f.seed == 0 {
 		return nil, errors.New("-seed-time needs -seed")
+	}
+	if f.sealPass != "" && f.sealKey != "" {
+		return nil, errors.New("-seal-passphrase-file and -seal-key-file exclude each other: give one")
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, errors.New("-tls-cert and -tls-key go together")
@@ -131,7 +138,7 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 		return err
 	}
 	defer cleanup()
-	store, err := storage.Open(filepath.Join(dataDir, "pkid.db"), storage.Options{LockTimeout: f.lockTimeout})
+	store, err := openStore(f, filepath.Join(dataDir, "pkid.db"), os.Getenv, log)
 	if errors.Is(err, storage.ErrLocked) {
 		return fmt.Errorf("data folder %s is in use by another pkid process (its lock was not released within %s)", dataDir, f.lockTimeout)
 	}
