@@ -627,7 +627,9 @@ func TestConformanceOCSPRequests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if base64.StdEncoding.EncodeToString(r) != base64.URLEncoding.EncodeToString(r) {
+		// "//" in a path is cleaned and redirected before routing, by
+		// Vault as by pkid, so such a request cannot be sent by GET.
+		if std := base64.StdEncoding.EncodeToString(r); std != base64.URLEncoding.EncodeToString(r) && !strings.Contains("/"+std, "//") {
 			req = r
 			break
 		}

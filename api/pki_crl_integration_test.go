@@ -181,7 +181,12 @@ func TestCRLOverHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, via := range []string{"POST", "GET"} {
+		vias := []string{"POST", "GET"}
+		if strings.Contains("/"+base64.StdEncoding.EncodeToString(req), "//") {
+			// Path cleaning (Vault's too) redirects "//": GET cannot carry it.
+			vias = vias[:1]
+		}
+		for _, via := range vias {
 			var code int
 			var body []byte
 			if via == "POST" {
