@@ -2,6 +2,8 @@ package crl
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/pkid-dev/pkid/records"
 	"sort"
@@ -26,12 +28,24 @@ type crlState struct {
 	NextUpdate        map[string]time.Time `json:"next_update"`
 	LastModified      time.Time            `json:"last_modified"`
 	DeltaLastModified time.Time            `json:"delta_last_modified"`
+
+	// raw is the stored record this state was read from (nil: none), so a
+	// build can refuse to overwrite a state another writer changed since.
+	raw []byte
 }
 
+// errStateChanged is a build that lost a race for the CRL state: with
+// several replicas on one store, another one built (and numbered) CRLs
+// between this build's read and its write. The build starts over, so CRL
+// numbers never repeat and never go back.
+var errStateChanged = errors.New("crl: CRL state changed during the build")
+
 func loadState(tx storage.Tx) (*crlState, error) {
-	s := &crlState{}
-	if _, err := storage.GetJSON(tx, crlStateKey, s); err != nil {
-		return nil, err
+	s := &crlState{raw: tx.Get(crlStateKey)}
+	if s.raw != nil {
+		if err := json.Unmarshal(s.raw, s); err != nil {
+			return nil, fmt.Errorf("storage: decode %s: %w", crlStateKey, err)
+		}
 	}
 	s.Version = 1
 	if s.IssuerCRL == nil {
@@ -362,7 +376,22 @@ func (m *Manager) Rebuild(ctx context.Context, force bool) ([]string, error) {
 	return m.rebuildLocked(force)
 }
 
+// maxStateRaces bounds the restarts of a build that keeps losing the race
+// for the CRL state to other replicas.
+const maxStateRaces = 16
+
 func (m *Manager) rebuildLocked(force bool) ([]string, error) {
+	for range maxStateRaces - 1 {
+		ws, err := m.rebuildOnce(force)
+		if !errors.Is(err, errStateChanged) {
+			return ws, err
+		}
+		m.caches = map[string]*classCache{}
+	}
+	return m.rebuildOnce(force)
+}
+
+func (m *Manager) rebuildOnce(force bool) ([]string, error) {
 	cfg := m.CRLConfig()
 	if cfg.Disable && !force {
 		return nil, nil
@@ -451,7 +480,7 @@ func (m *Manager) storeBuild(in *buildInput, out []signed) error {
 				return err
 			}
 		}
-		return storage.PutJSON(tx, crlStateKey, in.s.state)
+		return putState(tx, in.s.state)
 	})
 	if err != nil {
 		return fmt.Errorf("crl: store CRLs: %w", err)
@@ -531,6 +560,16 @@ func (m *Manager) rebuildDeltas(ctx context.Context, force bool) ([]string, erro
 	}
 	m.buildMu.Lock()
 	defer m.buildMu.Unlock()
+	for range maxStateRaces - 1 {
+		ws, err := m.rebuildDeltasOnce(force)
+		if !errors.Is(err, errStateChanged) {
+			return ws, err
+		}
+	}
+	return m.rebuildDeltasOnce(force)
+}
+
+func (m *Manager) rebuildDeltasOnce(force bool) ([]string, error) {
 	cfg := m.CRLConfig()
 	if cfg.Disable && !force {
 		return nil, nil
@@ -588,7 +627,7 @@ func (m *Manager) rebuildDeltas(ctx context.Context, force bool) ([]string, erro
 		if err := putSigned(tx, out); err != nil {
 			return err
 		}
-		return storage.PutJSON(tx, crlStateKey, s.state)
+		return putState(tx, s.state)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("crl: store delta CRLs: %w", err)
@@ -607,4 +646,14 @@ func (m *Manager) Rotate(ctx context.Context) ([]string, error) {
 		return nil, rebuildError(err)
 	}
 	return NumberWarnings(ws), nil
+}
+
+// putState writes the CRL state unless another writer changed it since it
+// was read: the compare-and-swap that keeps CRL numbers increasing when
+// several replicas build.
+func putState(tx storage.Tx, s *crlState) error {
+	if !storage.ValueIs(tx, crlStateKey, s.raw) {
+		return errStateChanged
+	}
+	return storage.PutJSON(tx, crlStateKey, s)
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"github.com/pkid-dev/pkid/records"
 	"strings"
@@ -419,8 +420,16 @@ func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, ca
 		if err := putSigned(tx, out); err != nil {
 			return err
 		}
-		return storage.PutJSON(tx, crlStateKey, s.state)
+		return putState(tx, s.state)
 	})
+	if errors.Is(err, errStateChanged) {
+		// Another replica built CRLs meanwhile: the cached entries may
+		// miss its revocations. Store ours, then build from the records.
+		undo()
+		m.caches = map[string]*classCache{}
+		m.version.Add(1)
+		return m.revokeThenRebuild(c, now)
+	}
 	if err != nil || existing != nil {
 		undo()
 		if err != nil {
