@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/pkid-dev/pkid/storage"
@@ -49,12 +50,22 @@ func (t *etcdTx) get(key string, opts ...clientv3.OpOption) (*clientv3.GetRespon
 	if t.err != nil {
 		return nil, t.err
 	}
-	if t.rev != 0 {
-		opts = append(opts, clientv3.WithRev(t.rev))
-	}
 	ctx, cancel := t.e.ctx()
 	defer cancel()
-	resp, err := t.e.cli.Get(ctx, key, opts...)
+	var resp *clientv3.GetResponse
+	var err error
+	if t.rev != 0 {
+		// Pinned to the revision of the first (linearizable) read, later
+		// reads need no quorum round: a member serves them from its own
+		// data, unless it has not applied that revision yet.
+		opts = append(opts, clientv3.WithRev(t.rev))
+		resp, err = t.e.cli.Get(ctx, key, append(opts, clientv3.WithSerializable())...)
+		if errors.Is(err, rpctypes.ErrFutureRev) {
+			resp, err = t.e.cli.Get(ctx, key, opts...)
+		}
+	} else {
+		resp, err = t.e.cli.Get(ctx, key, opts...)
+	}
 	if err != nil {
 		t.err = wrap("read "+t.space, err)
 		return nil, t.err
