@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // Routing errors, worded as Vault's router words them.
@@ -49,9 +50,22 @@ var statusTable = map[errs.Kind]statusRule{
 	errs.Internal:         {http.StatusInternalServerError, true},
 }
 
+// storageKind gives an unreachable store (storage.ErrUnavailable, an etcd
+// cluster without quorum) the Unavailable kind and its own text, "storage
+// unavailable: <cause>": the domain code that met it wraps it as an
+// internal error it cannot tell apart, but the client may retry and should
+// be told so, as Vault answers 503 while its storage is down.
+func storageKind(err error) error {
+	var ue *storage.UnavailableError
+	if errors.As(err, &ue) {
+		return errs.Wrap(errs.Unavailable, err, ue.Error())
+	}
+	return err
+}
+
 // ruleOf looks err's kind up in statusTable.
 func ruleOf(err error) statusRule {
-	if r, ok := statusTable[errs.KindOf(err)]; ok {
+	if r, ok := statusTable[errs.KindOf(storageKind(err))]; ok {
 		return r
 	}
 	return statusRule{http.StatusInternalServerError, true}
@@ -79,6 +93,7 @@ func errorMessages(err error, authenticated bool) []string {
 	if errors.As(err, &injected) {
 		return []string{injected.msg}
 	}
+	err = storageKind(err)
 	kind := errs.KindOf(err)
 	var msg string
 	switch kind {

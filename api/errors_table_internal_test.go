@@ -1,11 +1,13 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/storage"
 )
 
 // TestStatusTable pins the kind → status table, quirks included, and the
@@ -40,5 +42,36 @@ func TestStatusTable(t *testing.T) {
 	}
 	if got := statusOf(fmt.Errorf("plain")); got != http.StatusInternalServerError {
 		t.Errorf("an error without a kind = %d, want 500", got)
+	}
+}
+
+// TestStorageUnavailable: a store that cannot be reached (an etcd cluster
+// without quorum) is a 503 with Vault's body, whatever wrapping the domain
+// code added, on authenticated paths as on the others.
+func TestStorageUnavailable(t *testing.T) {
+	cause := storage.Unavailable(errors.New("etcd read sys: context deadline exceeded"))
+	cases := []struct {
+		name string
+		err  error
+	}{
+		{"bare", cause},
+		{"wrapped", fmt.Errorf("api: load mounts: %w", cause)},
+		{"inside an internal error", errs.Wrap(errs.Internal, fmt.Errorf("ca: issue: %w", cause), "internal")},
+	}
+	const want = "storage unavailable: etcd read sys: context deadline exceeded"
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !errors.Is(c.err, storage.ErrUnavailable) {
+				t.Fatal("not storage.ErrUnavailable")
+			}
+			if got := statusOf(c.err); got != http.StatusServiceUnavailable {
+				t.Errorf("status = %d, want 503", got)
+			}
+			for _, authed := range []bool{true, false} {
+				if got := errorMessages(c.err, authed); len(got) != 1 || got[0] != want {
+					t.Errorf("messages (authenticated %v) = %q, want %q", authed, got, want)
+				}
+			}
+		})
 	}
 }

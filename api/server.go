@@ -46,6 +46,11 @@ type Config struct {
 	// (auto-tidy, CRL auto-rebuild); zero means 5 seconds, negative means
 	// never (tests that call RunPeriodic themselves).
 	PeriodicInterval time.Duration
+	// Leader, when set, gates the periodic work: it runs only while Leader
+	// reports true. Replicas sharing one store (storage/etcdstore) elect
+	// one, so a tidy or CRL auto-rebuild runs once for the cluster, not
+	// once per replica. Nil means this server always runs it.
+	Leader func() bool
 	// TestDouble turns on the sys/pkid/ endpoints Vault lacks: a movable
 	// clock (sys/pkid/clock) and injected faults (sys/pkid/faults/:name).
 	TestDouble bool
@@ -191,7 +196,9 @@ func (s *Server) periodicLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.RunPeriodic(context.Background())
+			if s.cfg.Leader == nil || s.cfg.Leader() {
+				s.RunPeriodic(context.Background())
+			}
 		}
 	}
 }

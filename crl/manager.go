@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -169,3 +170,30 @@ func (m *Manager) needsFullBuild(cfg CRLConfig) (bool, error) {
 
 // Close stops background work: a running tidy is cancelled and waited for.
 func (m *Manager) Close() { m.tidy.stop() }
+
+// Invalidate reloads what the Manager keeps in memory from the store, for
+// when another replica on the same store wrote this mount's CRL or tidy
+// configuration or a revocation: the configs are read again, and the cached
+// CRL entries are dropped (their version no longer matches), as is the
+// knowledge of which delta WAL was built.
+func (m *Manager) Invalidate() error {
+	var crlCfg CRLConfig
+	var tidyCfg AutoTidyConfig
+	err := m.space.View(func(tx storage.Tx) error {
+		var err error
+		if crlCfg, err = loadCRLConfig(tx); err != nil {
+			return err
+		}
+		tidyCfg, err = loadAutoTidyConfig(tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("crl: reload configs: %w", err)
+	}
+	m.cfgMu.Lock()
+	m.crlCfg, m.tidyCfg = crlCfg, tidyCfg
+	m.cfgMu.Unlock()
+	m.version.Add(1)
+	m.walVersion.Add(1)
+	return nil
+}

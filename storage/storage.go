@@ -213,3 +213,19 @@ func PutJSON(tx Tx, key string, v any) error {
 	}
 	return tx.Put(key, raw)
 }
+
+// ErrUnavailable is what an engine's error matches (errors.Is) when its
+// backing service cannot be reached or did not answer in time: the request
+// may succeed later, so api answers 503 rather than 500.
+var ErrUnavailable = errors.New("storage unavailable")
+
+// UnavailableError is an ErrUnavailable with its cause; its text,
+// "storage unavailable: <cause>", is what a client is told.
+type UnavailableError struct{ Cause error }
+
+// Unavailable wraps cause as an UnavailableError.
+func Unavailable(cause error) error { return &UnavailableError{Cause: cause} }
+
+func (e *UnavailableError) Error() string        { return "storage unavailable: " + e.Cause.Error() }
+func (e *UnavailableError) Unwrap() error        { return e.Cause }
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }

@@ -205,3 +205,13 @@ func (s *Store) Exists(name string) (bool, error) {
 	}
 	return p != nil, nil
 }
+
+// Invalidate forgets every parsed policy and ACL, for when another replica
+// on the same store wrote a policy: the next lookup reads it afresh.
+func (s *Store) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++ // a load racing this call must not cache what it read before
+	s.policies = map[string]*Policy{}
+	s.acls = map[string]*ACL{}
+}

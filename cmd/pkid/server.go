@@ -12,14 +12,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/pkid-dev/pkid/api"
 	"github.com/pkid-dev/pkid/clock"
 	"github.com/pkid-dev/pkid/seed"
-	"github.com/pkid-dev/pkid/storage"
 )
 
 type serverFlags struct {
@@ -42,6 +40,8 @@ type serverFlags struct {
 	seedTime    string
 	sealPass    string
 	sealKey     string
+	storage     string // bolt or etcd
+	etcd        etcdFlags
 }
 
 func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
@@ -67,13 +67,18 @@ func parseServerFlags(args []string, stderr io.Writer) (*serverFlags, error) {
 	fs.StringVar(&f.seedTime, "seed-time", "", "with -seed: the stopped clock's time, RFC 3339 (default: the start of today, UTC)")
 	fs.StringVar(&f.sealPass, "seal-passphrase-file", "", "seal CA private keys at rest with the passphrase in this file (argon2id); or set "+sealEnv)
 	fs.StringVar(&f.sealKey, "seal-key-file", "", "seal CA private keys at rest with this file of 32 or more random bytes (HKDF-SHA256)")
+	fs.StringVar(&f.storage, "storage", "bolt", "storage engine: bolt (one file under -data) or etcd (replicas sharing one CA)")
+	f.etcd.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	if !f.dev && f.data == "" {
+	if err := f.checkStorage(); err != nil {
+		return nil, err
+	}
+	if !f.dev && f.data == "" && f.storage == "bolt" {
 		return nil, errors.New("-data DIR is required (or use -dev for a throwaway dev server)")
 	}
 	if f.seed != 0 && !f.dev {
@@ -138,10 +143,7 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 		return err
 	}
 	defer cleanup()
-	store, err := openStore(f, filepath.Join(dataDir, "pkid.db"), os.Getenv, log)
-	if errors.Is(err, storage.ErrLocked) {
-		return fmt.Errorf("data folder %s is in use by another pkid process (its lock was not released within %s)", dataDir, f.lockTimeout)
-	}
+	store, rep, err := f.openStore(ctx, dataDir, log)
 	if err != nil {
 		return err
 	}
@@ -149,6 +151,9 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 	cfg := api.Config{
 		Store: store, Logger: log, Version: f.version, DefaultLeaseTTL: f.defaultTTL,
 		MaxLeaseTTL: f.maxTTL, MaxRequestSize: f.maxRequest, TestDouble: f.testDouble,
+	}
+	if rep != nil {
+		cfg.Leader = rep.leader.Leader
 	}
 	if err := f.applySeed(&cfg, time.Now()); err != nil {
 		return err
@@ -158,6 +163,9 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 		return err
 	}
 	defer srv.Close()
+	if rep != nil {
+		rep.watch(ctx, srv)
+	}
 	rootToken, err := srv.InitRootToken(f.devRootID)
 	if err != nil {
 		return err
@@ -181,6 +189,9 @@ func serve(ctx context.Context, f *serverFlags, log *slog.Logger, stdout io.Writ
 		scheme = "https"
 	}
 	hs := newHTTPServer(srv, log)
+	if f.storage == "etcd" {
+		dataDir = "etcd " + f.etcd.describe()
+	}
 	printBanner(stdout, f, scheme+"://"+ln.Addr().String(), dataDir, rootToken)
 	log.Info("pkid listening", "addr", ln.Addr().String(), "data", dataDir, "dev", f.dev)
 	errc := make(chan error, 1)
