@@ -5,7 +5,7 @@ go 1.26.8
 replace github.com/pkid-dev/pkid => ../..
 
 require (
-	github.com/go-jose/go-jose/v4 v4.1.1
+	github.com/go-jose/go-jose/v4 v4.1.4
 	github.com/pkid-dev/pkid v0.0.0-00010101000000-000000000000
 )
 
