@@ -139,6 +139,8 @@ type hostileReq struct {
 	token        string // default the root token
 }
 
+var hostileDebug = false
+
 const hostileTimeout = 10 * time.Second
 
 // do sends r and checks the answer; it returns the status.
@@ -183,6 +185,9 @@ func (g *hostileRig) do(r hostileReq) int {
 	switch s := resp.StatusCode; {
 	case s < 400:
 		g.stats.ok.Add(1)
+		if hostileDebug {
+			g.t.Logf("2xx %s %.80s %.100q", r.method, r.path, r.body)
+		}
 	case s < 500:
 		g.stats.c4xx.Add(1)
 		// A path with a non-printable character gets Vault's bare 400 from
@@ -389,6 +394,15 @@ func TestHostileCorpus(t *testing.T) {
 				body: hostileJSON(map[string]any{"common_name": "t.internal.example.com", "ttl": v})})
 		}
 		g.parallel(reqs, 4)
+		// a CRL built with a negative or zero expiry, then an issue and a revoke
+		for _, e := range []string{"-1s", "0s", "1h1h1h"} {
+			g.do(hostileReq{method: "POST", path: h.IntMount + "/config/crl", body: hostileJSON(map[string]any{"expiry": e, "enable_delta": true})})
+			g.do(hostileReq{method: "GET", path: h.IntMount + "/crl/rotate"})
+			g.do(hostileReq{method: "GET", path: h.IntMount + "/crl/rotate-delta"})
+			g.do(hostileReq{method: "GET", path: h.IntMount + "/crl/pem"})
+			g.do(hostileReq{method: "POST", path: h.IntMount + "/revoke", body: []byte(`{"serial_number":"01"}`)})
+			g.do(hostileReq{method: "POST", path: h.IntMount + "/tidy", body: []byte(`{"tidy_cert_store":true,"safety_buffer":"-1s"}`)})
+		}
 		// put the intermediate's tune and CRL back to sane values
 		g.do(hostileReq{method: "POST", path: "sys/mounts/" + h.IntMount + "/tune", body: []byte(`{"max_lease_ttl":"26280h"}`)})
 		g.do(hostileReq{method: "POST", path: h.IntMount + "/config/crl", body: []byte(`{"expiry":"72h"}`)})
