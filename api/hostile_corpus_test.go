@@ -137,6 +137,7 @@ type hostileReq struct {
 	rawURL       string // when set, sent as the request-URI verbatim
 	body         []byte
 	token        string // default the root token
+	ctype        string // Content-Type, none when empty
 }
 
 var hostileDebug = false
@@ -168,6 +169,9 @@ func (g *hostileRig) do(r hostileReq) int {
 		tok = r.token
 	}
 	req.Header.Set("X-Vault-Token", tok)
+	if r.ctype != "" {
+		req.Header.Set("Content-Type", r.ctype)
+	}
 	g.stats.requests.Add(1)
 	resp, err := g.client.Do(req)
 	if err != nil {
@@ -481,6 +485,43 @@ func TestHostileCorpus(t *testing.T) {
 			}
 		}
 		g.parallel(reqs, 4)
+	})
+
+	class("content-types-and-patch", func(g *hostileRig) {
+		many := make(map[string]any, 100000)
+		for i := range 100000 {
+			many[fmt.Sprintf("k%d", i)] = i
+		}
+		manyKeys := hostileJSON(many)
+		bodies := []string{`{"ttl":"1h","ttl":[1]}`, `{"common_name":"a.internal.example.com"}`, `common_name=a&ttl=%zz`,
+			`\xff\xfe`, `{"common_name":{"$ref":"#"}}`}
+		// 100k keys once per path: it is the slowest body of the class
+		reqs := []hostileReq{{method: "POST", path: issuePath, body: manyKeys},
+			{method: "PATCH", path: h.IntMount + "/roles/" + h.Role, body: manyKeys, ctype: "application/merge-patch+json"}}
+		for _, ct := range []string{"", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/merge-patch+json", "text/plain", "application/json; charset=utf-16", ";;;"} {
+			for _, b := range bodies {
+				reqs = append(reqs,
+					hostileReq{method: "POST", path: issuePath, body: []byte(b), ctype: ct},
+					hostileReq{method: "PATCH", path: h.IntMount + "/roles/" + h.Role, body: []byte(b), ctype: ct},
+					hostileReq{method: "PATCH", path: h.IntMount + "/issuer/default", body: []byte(b), ctype: ct},
+				)
+			}
+		}
+		for _, f := range []string{"max_ttl", "allowed_domains", "key_bits", "allow_subdomains"} {
+			for _, v := range wrongTypes[:4] {
+				reqs = append(reqs, hostileReq{method: "PATCH", path: h.IntMount + "/roles/" + h.Role,
+					body: hostileJSON(map[string]any{f: v}), ctype: "application/merge-patch+json"})
+			}
+		}
+		for _, q := range []string{"standbycode=abc", "standbycode=99999999999", "perfstandbyok=maybe", "sealedcode=-1", "uninitcode=%00"} {
+			reqs = append(reqs, hostileReq{method: "GET", path: "sys/health?" + q})
+		}
+		g.parallel(reqs, 4)
+		// the role is whole again for the check after the class
+		g.do(hostileReq{method: "POST", path: h.IntMount + "/roles/" + h.Role, body: hostileJSON(map[string]any{
+			"allowed_domains": "internal.example.com,svc.cluster.local", "allow_subdomains": true,
+			"max_ttl": "168h", "ttl": "1h", "key_type": "ec", "key_bits": 256,
+			"key_usage": "DigitalSignature", "ext_key_usage": "ServerAuth,ClientAuth"})})
 	})
 
 	class("unknown-methods", func(g *hostileRig) {
