@@ -234,7 +234,10 @@ func TestCAConformanceNameConstraints(t *testing.T) {
 		"permitted_uri_domains": ".example.com", "excluded_uri_domains": "evil.example.com",
 	}
 	rootBody := map[string]any{"common_name": "Root", "key_type": "ec", "issuer_name": "root"}
-	interBody := map[string]any{"csr": caConfCSR(t, "Int")}
+	// A ttl of its own: the default would reach past the root's expiry
+	// whenever the second turns between the two calls (then capped, with
+	// a warning).
+	interBody := map[string]any{"csr": caConfCSR(t, "Int"), "ttl": "1h"}
 	for k, v := range constraints {
 		rootBody[k], interBody[k] = v, v
 	}
