@@ -106,19 +106,28 @@ func freeURL() (url.URL, error) {
 }
 
 // stop stops member i (which may be the raft leader).
-func (c *cluster) stop(i int) {
+func (c *cluster) stop(i int) { c.stopMember(i) }
+
+func (c *cluster) stopMember(i int) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.members[i] != nil && !c.stopped[i] {
-		c.members[i].Close()
-		c.stopped[i] = true
+	m := c.members[i]
+	if m == nil || c.stopped[i] {
+		c.mu.Unlock()
+		return
 	}
+	c.stopped[i] = true
+	c.mu.Unlock()
+	m.Close()
 }
 
+// stopAll stops every member at once: one by one, the last ones wait out
+// election timeouts for a quorum that is gone.
 func (c *cluster) stopAll() {
+	var wg sync.WaitGroup
 	for i := range c.members {
-		c.stop(i)
+		wg.Go(func() { c.stopMember(i) })
 	}
+	wg.Wait()
 }
 
 // engine dials the cluster under prefix with a short timeout, so a test

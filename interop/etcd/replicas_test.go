@@ -147,6 +147,7 @@ type ledger struct {
 // revocable from the other replica, CRL numbers only go up and the final CRL
 // lists every acknowledged revocation.
 func TestReplicasShareOneCA(t *testing.T) {
+	t.Parallel() // each test has its own cluster on its own ports
 	c := startCluster(t)
 	rs := []*replica{startReplica(t, c, "/ca", "a"), startReplica(t, c, "/ca", "b")}
 	setupCA(t, rs[0])
@@ -278,6 +279,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // TestStoppedClusterAnswers503: with every member down, a request that
 // needs storage is a 503 with Vault's error body, not a 500 or a hang.
 func TestStoppedClusterAnswers503(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	r := startReplica(t, c, "/down", "a")
 	setupCA(t, r)
