@@ -55,10 +55,18 @@ var statusTable = map[errs.Kind]statusRule{
 // unavailable: <cause>": the domain code that met it wraps it as an
 // internal error it cannot tell apart, but the client may retry and should
 // be told so, as Vault answers 503 while its storage is down.
+//
+// A store that cannot take writes (full disk, quota, read-only file system,
+// I/O error) is a 503 too, "storage: <cause>": nothing was written, and the
+// same request succeeds once the operator has made room.
 func storageKind(err error) error {
 	var ue *storage.UnavailableError
 	if errors.As(err, &ue) {
 		return errs.Wrap(errs.Unavailable, err, ue.Error())
+	}
+	var we *storage.UnwritableError
+	if errors.As(err, &we) {
+		return errs.Wrap(errs.Unavailable, err, we.Error())
 	}
 	return err
 }

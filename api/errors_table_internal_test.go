@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/pkid-dev/pkid/errs"
@@ -71,6 +73,39 @@ func TestStorageUnavailable(t *testing.T) {
 				if got := errorMessages(c.err, authed); len(got) != 1 || got[0] != want {
 					t.Errorf("messages (authenticated %v) = %q, want %q", authed, got, want)
 				}
+			}
+		})
+	}
+}
+
+// A store that cannot take writes answers 503 naming the cause, however the
+// error was wrapped on its way up; an errno that did not come from the
+// store (an audit device on a full disk) is not the store's.
+func TestUnwritableStorage(t *testing.T) {
+	fail := func(errno error) error {
+		st := storage.NewStore(storage.WithFaults(storage.OpenMemoryEngine(), func(string, string) error { return errno }), "")
+		return st.Space("m").Update(func(storage.Tx) error { return nil })
+	}
+	cases := []struct {
+		name   string
+		err    error
+		status int
+		msg    string
+	}{
+		{"disk full", fail(&os.PathError{Op: "write", Path: "/data/pkid.db", Err: syscall.ENOSPC}), 503, "storage: no space left on device"},
+		{"quota", fmt.Errorf("records: write role r: %w", fail(syscall.EDQUOT)), 503, "storage: disk quota exceeded"},
+		{"read-only", errs.Wrap(errs.Internal, fmt.Errorf("ca: issue: %w", fail(syscall.EROFS)), "internal"), 503, "storage: read-only file system"},
+		{"I/O error", fail(fmt.Errorf("fdatasync: %w", syscall.EIO)), 503, "storage: input/output error"},
+		{"other errno", fail(syscall.EPERM), 500, "1 error occurred:\n\t* internal error\n\n"}, // Vault's multierror text
+		{"not from the store", fmt.Errorf("audit: %w", syscall.ENOSPC), 500, "1 error occurred:\n\t* internal error\n\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := statusOf(c.err); got != c.status {
+				t.Errorf("status = %d, want %d", got, c.status)
+			}
+			if got := errorMessages(c.err, true); len(got) != 1 || got[0] != c.msg {
+				t.Errorf("messages = %q, want %q", got, c.msg)
 			}
 		})
 	}

@@ -73,6 +73,10 @@ type Options struct {
 	// argon2id, which suits test data and nothing else. Reopening a
 	// DataDir sealed with another passphrase fails.
 	SealPassphrase string
+	// StorageFault, when set, is asked before every write of the store
+	// and fails it with the error it returns (a full disk, say:
+	// syscall.ENOSPC); reads pass through. See storage.WithFaults.
+	StorageFault storage.Fault
 }
 
 // RootToken is the root token of every pkidtest server.
@@ -194,13 +198,13 @@ func openStore(o Options) (*storage.Store, error) {
 		if err != nil {
 			return nil, errors.Join(err, eng.Close())
 		}
-		return storage.NewStore(eng, path), nil
+		return storage.NewStore(o.withFault(eng), path), nil
 	}
 	secret, err := seal.Passphrase([]byte(o.SealPassphrase))
 	if err == nil {
 		var se *seal.Engine
 		if se, err = seal.Open(eng, secret, seal.Options{Params: seal.TestParams, Name: path}); err == nil {
-			return storage.NewStore(se, path), nil
+			return storage.NewStore(o.withFault(se), path), nil
 		}
 	}
 	return nil, errors.Join(err, eng.Close())
@@ -242,4 +246,11 @@ func (s *Server) EnablePKI(t testing.TB, path string, maxTTL time.Duration) {
 	if err := c.Sys().MountWithContext(context.Background(), path, in); err != nil {
 		t.Fatalf("pkidtest: enable pki at %s: %v", path, err)
 	}
+}
+
+func (o Options) withFault(e storage.Engine) storage.Engine {
+	if o.StorageFault == nil {
+		return e
+	}
+	return storage.WithFaults(e, o.StorageFault)
 }

@@ -18,6 +18,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"syscall"
 	"time"
 )
 
@@ -127,7 +129,7 @@ func (s *Store) Space(name string) *Space { return &Space{store: s, name: name} 
 // DropSpace deletes a space and every record in it.
 func (s *Store) DropSpace(name string) error {
 	if err := s.eng.DropSpace(name); err != nil {
-		return fmt.Errorf("storage: drop space %s: %w", name, err)
+		return unwritable(fmt.Errorf("storage: drop space %s: %w", name, err))
 	}
 	return nil
 }
@@ -147,13 +149,17 @@ func (sp *Space) View(fn func(Tx) error) error { return sp.store.eng.View(sp.nam
 
 // Update runs fn in its own read-write transaction (one fsync on bbolt).
 // Use it for rare writes where a group commit would gain nothing.
-func (sp *Space) Update(fn func(Tx) error) error { return sp.store.eng.Update(sp.name, fn) }
+func (sp *Space) Update(fn func(Tx) error) error {
+	return unwritable(sp.store.eng.Update(sp.name, fn))
+}
 
 // Commit runs fn in a transaction shared with concurrent Commit calls, and
 // returns once that transaction is durable. fn may run more than once (when a
 // sibling in the batch fails the batch is retried without it), so it must
 // only act through its Tx.
-func (sp *Space) Commit(fn func(Tx) error) error { return sp.store.eng.Commit(sp.name, fn) }
+func (sp *Space) Commit(fn func(Tx) error) error {
+	return unwritable(sp.store.eng.Commit(sp.name, fn))
+}
 
 // Tx is a transaction scoped to one space.
 type Tx interface {
@@ -229,3 +235,27 @@ func Unavailable(cause error) error { return &UnavailableError{Cause: cause} }
 func (e *UnavailableError) Error() string        { return "storage unavailable: " + e.Cause.Error() }
 func (e *UnavailableError) Unwrap() error        { return e.Cause }
 func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// UnwritableError is a write the store could not take: a full disk, a
+// quota, a read-only file system, an I/O error. Nothing of the write was
+// kept; the same write can succeed once the cause is fixed.
+type UnwritableError struct {
+	Errno syscall.Errno
+	Cause error
+}
+
+func (e *UnwritableError) Error() string { return "storage: " + e.Errno.Error() }
+func (e *UnwritableError) Unwrap() error { return e.Cause }
+
+// unwritableErrnos are the errors of a store that cannot take writes.
+var unwritableErrnos = []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO}
+
+// unwritable marks a failed write whose cause is one of unwritableErrnos.
+func unwritable(err error) error {
+	var errno syscall.Errno
+	var done *UnwritableError
+	if err == nil || errors.As(err, &done) || !errors.As(err, &errno) || !slices.Contains(unwritableErrnos, errno) {
+		return err
+	}
+	return &UnwritableError{Errno: errno, Cause: err}
+}
