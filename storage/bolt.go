@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -35,6 +36,11 @@ func openBolt(path string, opts Options) (*boltEngine, error) {
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+		}
+		// os.PathError already names the file: say it once.
+		var pe *os.PathError
+		if errors.As(err, &pe) && pe.Path == path {
+			return nil, fmt.Errorf("storage: open %s: %w", path, pe.Err)
 		}
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}

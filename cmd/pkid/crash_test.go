@@ -12,7 +12,6 @@ import (
 	"time"
 
 	vault "github.com/hashicorp/vault/api"
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestCrashUnderIssueLoseNothing kills a server with SIGKILL in the middle
@@ -75,19 +74,7 @@ func TestCrashUnderIssueLoseNothing(t *testing.T) {
 		lastCRL = n
 	}
 	p.stop(t)
-	db, err := bolt.Open(filepath.Join(dir, "pkid.db"), 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	}); err != nil {
-		t.Errorf("bbolt check: %v", err)
-	}
+	checkBolt(t, filepath.Join(dir, "pkid.db"))
 }
 
 // issueUntilKilled runs issue load from 8 clients and kills the server

@@ -63,9 +63,9 @@ func serviceAccountJWT(t *testing.T, namespace, name string) string {
 		t.Fatal(err)
 	}
 	tok, err := jwt.Signed(s).Claims(map[string]any{
-		"iss": "kubernetes/serviceaccount",
-		"sub": "system:serviceaccount:" + namespace + ":" + name,
-		"kubernetes.io/serviceaccount/namespace":            namespace,
+		"iss":                                    "kubernetes/serviceaccount",
+		"sub":                                    "system:serviceaccount:" + namespace + ":" + name,
+		"kubernetes.io/serviceaccount/namespace": namespace,
 		"kubernetes.io/serviceaccount/service-account.name": name,
 		"kubernetes.io/serviceaccount/service-account.uid":  "uid-" + name,
 	}).Serialize()

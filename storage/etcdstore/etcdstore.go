@@ -223,4 +223,3 @@ func wrap(op string, err error) error {
 	}
 	return fmt.Errorf("storage: %w", err)
 }
-

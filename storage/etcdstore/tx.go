@@ -276,4 +276,3 @@ func prefixEnd(p string) string {
 	}
 	return ""
 }
-
