@@ -43,11 +43,11 @@ func (b *pkiBackend) readRole(_ context.Context, req *Request) (*Response, error
 
 // writeRole replaces the role: fields the body omits return to defaults.
 func (b *pkiBackend) writeRole(_ context.Context, req *Request) (*Response, error) {
-	rq := roles.DefaultRequest()
+	rq := defaultRoleRequest()
 	if err := req.Decode(&rq); err != nil {
 		return nil, err
 	}
-	role, warnings, err := roles.New(req.Vars["name"], &rq)
+	role, warnings, err := rq.role(req.Vars["name"])
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (b *pkiBackend) writeRole(_ context.Context, req *Request) (*Response, erro
 // patchRole merges the body into the stored role (RFC 7396).
 func (b *pkiBackend) patchRole(_ context.Context, req *Request) (*Response, error) {
 	// Decoding the patch alone types its fields and finds unknown ones.
-	rq := roles.DefaultRequest()
+	rq := defaultRoleRequest()
 	if err := req.Decode(&rq); err != nil {
 		return nil, err
 	}

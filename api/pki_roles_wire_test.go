@@ -24,11 +24,11 @@ const (
 // wireRole decodes raw as a POST body is decoded and builds the role.
 func wireRole(t testing.TB, raw map[string]any) *roles.Role {
 	t.Helper()
-	req := roles.DefaultRequest()
+	req := defaultRoleRequest()
 	if _, err := field.Decode(raw, &req); err != nil {
 		t.Fatalf("role %v: %v", raw, err)
 	}
-	r, _, err := roles.New("test", &req)
+	r, _, err := req.role("test")
 	if err != nil {
 		t.Fatalf("role %v: %v", raw, err)
 	}

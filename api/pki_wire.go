@@ -83,11 +83,11 @@ func nonNil(l []string) []string {
 // so that fields the patch does not name keep their values.
 func patchedRole(r *roles.Role, patch map[string]any) (*roles.Role, []string, error) {
 	merged := field.MergePatch(roleData(r), patch)
-	req := roles.DefaultRequest()
+	req := defaultRoleRequest()
 	if _, err := field.Decode(merged, &req); err != nil {
 		return nil, nil, err
 	}
-	next, warnings, err := roles.New(r.Name, &req)
+	next, warnings, err := req.role(r.Name)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,11 +32,22 @@ import (
 // putRole writes a role as the API would from a request body.
 func (c *testCA) putRole(t testing.TB, name string, raw map[string]any) *roles.Role {
 	t.Helper()
-	req := roles.DefaultRequest()
+	var req struct {
+		roles.Settings
+		PolicyIdentifiers string `json:"policy_identifiers"`
+	}
+	req.Settings = roles.DefaultSettings()
 	if _, err := field.Decode(raw, &req); err != nil {
 		t.Fatal(err)
 	}
-	r, _, err := roles.New(name, &req)
+	var policies []string
+	if req.PolicyIdentifiers != "" {
+		var err error
+		if policies, err = roles.PolicyEntries(req.PolicyIdentifiers); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, _, err := roles.New(name, req.Settings, policies)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,11 @@ package crl
 import (
 	"context"
 	"fmt"
-	"github.com/pkid-dev/pkid/records"
 	"time"
 
+	"github.com/pkid-dev/pkid/records"
+	"github.com/pkid-dev/pkid/duration"
 	"github.com/pkid-dev/pkid/errs"
-	"github.com/pkid-dev/pkid/field"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -106,7 +106,7 @@ type crlDurations struct {
 
 func (c CRLConfig) durations() crlDurations {
 	parse := func(s string) time.Duration {
-		d, _ := field.ParseDuration(s)
+		d, _ := duration.Parse(s)
 		return d
 	}
 	return crlDurations{
@@ -137,7 +137,7 @@ func (c *CRLConfig) apply(p CRLConfigPatch) error {
 		if d.in == nil {
 			continue
 		}
-		v, err := field.ParseDuration(*d.in)
+		v, err := duration.Parse(*d.in)
 		if err != nil {
 			return errs.Invalidf("given %s could not be decoded: %v", d.name, err)
 		}

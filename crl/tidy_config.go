@@ -3,11 +3,11 @@ package crl
 import (
 	"context"
 	"fmt"
-	"github.com/pkid-dev/pkid/records"
 	"time"
 
+	"github.com/pkid-dev/pkid/records"
+	"github.com/pkid-dev/pkid/duration"
 	"github.com/pkid-dev/pkid/errs"
-	"github.com/pkid-dev/pkid/field"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -117,7 +117,7 @@ func (r TidyRequest) run() (tidyRun, error) {
 		return run, errs.Invalidf("acme_account_safety_buffer must be greater than zero")
 	}
 	if r.PauseDuration != "" {
-		d, err := field.ParseDuration(r.PauseDuration)
+		d, err := duration.Parse(r.PauseDuration)
 		if err != nil {
 			return run, errs.Invalidf("Error parsing pause_duration: %v", err)
 		}
@@ -232,7 +232,7 @@ func (c *AutoTidyConfig) apply(p AutoTidyPatch) error {
 		return err
 	}
 	if p.PauseDuration != nil {
-		d, err := field.ParseDuration(*p.PauseDuration)
+		d, err := duration.Parse(*p.PauseDuration)
 		if err != nil {
 			return errs.Invalidf("unable to parse given pause_duration: %v", err)
 		}

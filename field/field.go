@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pkid-dev/pkid/duration"
 	"github.com/pkid-dev/pkid/errs"
 )
 
@@ -414,57 +415,20 @@ func ParseDuration(in any) (time.Duration, error) {
 	case int64:
 		return time.Duration(v) * time.Second, nil
 	case float64:
-		return secondsFloat(v)
+		return duration.SecondsFloat(v)
 	case json.Number:
 		if n, err := v.Int64(); err == nil {
-			return secondsInt(n)
+			return duration.Seconds(n)
 		}
 		f, err := v.Float64()
 		if err != nil {
 			return 0, err
 		}
-		return secondsFloat(f)
+		return duration.SecondsFloat(f)
 	case string:
-		return parseDurationString(v)
+		return duration.Parse(v)
 	}
 	return 0, errors.New("could not parse duration from input")
-}
-
-// parseDurationString is ParseDuration for string-typed fields that hold a
-// duration (config/crl expiry, tidy pause_duration, mount TTLs).
-func parseDurationString(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return secondsInt(n)
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseInt(days, 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		if n > math.MaxInt64/int64(24*time.Hour) || n < math.MinInt64/int64(24*time.Hour) {
-			return 0, errors.New("duration out of range")
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(s)
-}
-
-func secondsInt(n int64) (time.Duration, error) {
-	if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
-		return 0, errors.New("duration out of range")
-	}
-	return time.Duration(n) * time.Second, nil
-}
-
-func secondsFloat(f float64) (time.Duration, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > float64(math.MaxInt64/int64(time.Second)) {
-		return 0, errors.New("duration out of range")
-	}
-	return time.Duration(int64(f)) * time.Second, nil
 }
 
 // MergePatch applies an RFC 7396 JSON merge patch to base and returns the

@@ -8,29 +8,12 @@ import (
 	"strings"
 
 	"github.com/pkid-dev/pkid/errs"
-	"github.com/pkid-dev/pkid/field"
 )
 
-// Request is the body of a role write, typed as Vault's role schema types
-// it. Start from DefaultRequest: field.Decode leaves omitted fields alone,
-// so omitted fields keep Vault's defaults (POST replaces the whole role).
-type Request struct {
-	// Name and Backend are in Vault's schema (hvac sends name); the path
-	// capture decides the name.
-	Name    string `json:"name"`
-	Backend string `json:"backend"`
-
-	Settings
-
-	// PolicyIdentifiers is a comma list of OIDs, or one string holding a
-	// JSON array of {"oid","cps","notice"} objects (Vault accepts both).
-	PolicyIdentifiers any `json:"policy_identifiers"`
-}
-
-// DefaultRequest is a role write that sends nothing: every field at Vault's
-// schema default (path_roles.go).
-func DefaultRequest() Request {
-	return Request{Settings: Settings{
+// DefaultSettings are the settings of a role write that sends nothing:
+// every field at Vault's schema default (path_roles.go).
+func DefaultSettings() Settings {
+	return Settings{
 		IssuerRef:                 defaultIssuerRef,
 		AllowLocalhost:            true,
 		AllowWildcardCertificates: true,
@@ -46,7 +29,7 @@ func DefaultRequest() Request {
 		CNValidations:             []string{"email", "hostname"},
 		NotBeforeDuration:         defaultNotBeforeDuration,
 		SerialNumberSource:        defaultSerialSource,
-	}}
+	}
 }
 
 // Warnings Vault adds to role writes (path_roles.go).
@@ -63,18 +46,20 @@ const (
 // Refusals are errs.Invalid (400), except the ones Vault answers with 500
 // (unparsable policy identifiers, bad cn_validations: spec Appendix C),
 // which are errs.VaultInternal.
-func New(name string, req *Request) (*Role, []string, error) {
-	if err := checkAllowedOtherSANs(req.AllowedOtherSANs); err != nil {
+//
+// s is every setting of the write (start from DefaultSettings); policies
+// are the policy identifiers, plain OIDs or JSON objects (PolicyEntries).
+func New(name string, s Settings, policies []string) (*Role, []string, error) {
+	if err := checkAllowedOtherSANs(s.AllowedOtherSANs); err != nil {
 		return nil, nil, err
 	}
-	policies, err := policyIdentifiers(req.PolicyIdentifiers)
-	if err != nil {
-		return nil, nil, err
+	r := &Role{Name: name, Settings: s, PolicyIdentifiers: policies}
+	if r.IssuerRef == "" {
+		r.IssuerRef = defaultIssuerRef
 	}
-	r := fromRequest(name, req, policies)
 	var warnings []string
 	switch {
-	case r.NoStore && req.GenerateLease:
+	case r.NoStore && s.GenerateLease:
 		r.GenerateLease = false
 		warnings = append(warnings, warnNoStoreLease)
 	case r.NoStore:
@@ -86,14 +71,6 @@ func New(name string, req *Request) (*Role, []string, error) {
 		return nil, nil, err
 	}
 	return r, warnings, nil
-}
-
-func fromRequest(name string, q *Request, policies []string) *Role {
-	r := &Role{Name: name, Settings: q.Settings, PolicyIdentifiers: policies}
-	if r.IssuerRef == "" {
-		r.IssuerRef = defaultIssuerRef
-	}
-	return r
 }
 
 // validate applies Vault's validateRole checks, in its order, and stores the
@@ -158,27 +135,10 @@ func checkCNValidations(in []string) ([]string, error) {
 	return out, nil
 }
 
-// policyIdentifiers reads policy_identifiers as Vault does: a string that is
-// a JSON array of qualifier objects becomes one JSON object string per entry;
-// anything else is a comma list.
-func policyIdentifiers(raw any) ([]string, error) {
-	if raw == nil {
-		return []string{}, nil
-	}
-	if s, ok := raw.(string); ok {
-		if list, err := policiesFromJSON(s); err == nil {
-			return list, nil
-		}
-	}
-	list, err := field.CommaList(raw)
-	if err != nil {
-		return nil, errs.Wrap(errs.Invalid, err, fmt.Sprintf(
-			"Field validation failed: error converting input for field %q: %v", "policy_identifiers", err))
-	}
-	return list, nil
-}
-
-func policiesFromJSON(s string) ([]string, error) {
+// PolicyEntries reads one string holding a JSON array of {"oid", "cps",
+// "notice"} objects, as Vault accepts policy_identifiers, into one
+// normalized JSON object string per entry.
+func PolicyEntries(s string) ([]string, error) {
 	var entries []policyEntry
 	if err := json.Unmarshal([]byte(s), &entries); err != nil {
 		return nil, err

@@ -12,11 +12,29 @@ import (
 // newRole decodes raw as the API decodes a POST body and builds the role.
 func newRole(t testing.TB, raw map[string]any) (*Role, []string, error) {
 	t.Helper()
-	req := DefaultRequest()
+	var req testRequest
+	req.Settings = DefaultSettings()
 	if _, err := field.Decode(raw, &req); err != nil {
 		return nil, nil, err
 	}
-	return New("test", &req)
+	return New("test", req.Settings, testPolicies(req.PolicyIdentifiers))
+}
+
+// testRequest is the API's role body, for tests that build roles from the
+// maps clients send (api decodes policy_identifiers the same way).
+type testRequest struct {
+	Settings
+	PolicyIdentifiers string `json:"policy_identifiers"`
+}
+
+func testPolicies(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	if list, err := PolicyEntries(s); err == nil {
+		return list
+	}
+	return strings.Split(s, ",")
 }
 
 func mustRole(t testing.TB, raw map[string]any) *Role {
