@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/duration"
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
