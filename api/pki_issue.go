@@ -86,7 +86,7 @@ func (b *pkiBackend) leafOptions(req *Request) ca.LeafOptions {
 // asks for one (generate_lease): never renewable, lasting until NotAfter,
 // its ID the request path plus a random suffix as Vault makes them.
 func (b *pkiBackend) leafResponse(req *Request, leaf *ca.Leaf) (*Response, error) {
-	data, err := leaf.Data()
+	data, err := leafData(leaf)
 	if err != nil {
 		return nil, err
 	}

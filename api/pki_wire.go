@@ -246,3 +246,29 @@ func tidyStatusData(s crl.TidyStatus) map[string]any {
 	}
 	return d
 }
+
+// leafData renders an issued or signed certificate as Vault's issue, sign
+// and sign-verbatim answers (spec §3.1, §5.7–5.9): serial_number,
+// expiration and not_before as JSON integers, ca_chain omitted when empty,
+// private_key and private_key_type for issue only.
+func leafData(l *ca.Leaf) (map[string]any, error) {
+	o, err := l.Output()
+	if err != nil {
+		return nil, err
+	}
+	d := map[string]any{
+		"serial_number": l.Serial,
+		"expiration":    l.Cert.NotAfter.Unix(),
+		"not_before":    l.Cert.NotBefore.Unix(),
+		"issuing_ca":    o.IssuingCA,
+		"certificate":   o.Certificate,
+	}
+	if o.CAChain != nil {
+		d["ca_chain"] = o.CAChain
+	}
+	if o.PrivateKey != "" {
+		d["private_key"] = o.PrivateKey
+		d["private_key_type"] = o.PrivateKeyType
+	}
+	return d, nil
+}

@@ -119,7 +119,7 @@ func BenchmarkIssueP256(b *testing.B) {
 				runIssue(b, par, func() error {
 					l, err := c.Issue(ctx, role, req, leafOpts)
 					if err == nil {
-						_, err = l.Data()
+						_, err = l.Output()
 					}
 					return err
 				})
@@ -139,7 +139,7 @@ func BenchmarkIssueP256Sealed(b *testing.B) {
 			runIssue(b, 0, func() error {
 				l, err := c.Issue(context.Background(), "no_store", req, leafOpts)
 				if err == nil {
-					_, err = l.Data()
+					_, err = l.Output()
 				}
 				return err
 			})

@@ -5,53 +5,55 @@ import (
 	"crypto/x509"
 )
 
-// Data renders the leaf as Vault's issue, sign and sign-verbatim answers
-// (spec §3.1, §5.7–5.9): certificate, issuing_ca, ca_chain (the issuer and
-// its parents; omitted when empty), serial_number, expiration and not_before
-// as JSON integers, and for issue private_key and private_key_type.
-//
-// format der gives base64 DER everywhere; pem_bundle puts the private key
-// (always in its native encoding), the certificate and the whole chain into
-// certificate. private_key_format pkcs8 only re-encodes private_key.
-func (l *Leaf) Data() (map[string]any, error) {
-	d := map[string]any{
-		"serial_number": l.Serial,
-		"expiration":    l.Cert.NotAfter.Unix(),
-		"not_before":    l.Cert.NotBefore.Unix(),
-		"issuing_ca":    l.encodeCert(l.Issuer.Cert.Raw),
-		"certificate":   l.encodeCert(l.Cert.Raw),
+// LeafOutput is an issued or signed certificate encoded as its request
+// asked (format, private_key_format, remove_roots_from_chain): the typed
+// result that the API renders into Vault's answer (spec §3.1, §5.7–5.9).
+type LeafOutput struct {
+	// Certificate is the leaf; with pem_bundle it also holds the private
+	// key (always in its native encoding) and the issuer's whole chain.
+	Certificate string
+	IssuingCA   string
+	// CAChain is the issuer and its parents, nil when empty.
+	CAChain []string
+	// PrivateKey and PrivateKeyType are set for issue only.
+	PrivateKey     string
+	PrivateKeyType string
+}
+
+// Output encodes the leaf. format der gives base64 DER everywhere;
+// private_key_format pkcs8 only re-encodes PrivateKey.
+func (l *Leaf) Output() (LeafOutput, error) {
+	o := LeafOutput{
+		IssuingCA:   l.encodeCert(l.Issuer.Cert.Raw),
+		Certificate: l.encodeCert(l.Cert.Raw),
 	}
-	if chain := l.chain(); len(chain) > 0 {
-		out := make([]string, len(chain))
-		for i, c := range chain {
-			out[i] = l.encodeCert(c.Raw)
-		}
-		d["ca_chain"] = out
+	for _, c := range l.chain() {
+		o.CAChain = append(o.CAChain, l.encodeCert(c.Raw))
 	}
 	if l.Key != nil {
 		key, err := l.encodeKey(l.privateKeyFormat)
 		if err != nil {
-			return nil, err
+			return o, err
 		}
-		d["private_key"] = key
-		d["private_key_type"] = KeyTypeOf(l.Key.Public())
+		o.PrivateKey, o.PrivateKeyType = key, KeyTypeOf(l.Key.Public())
 	}
-	if l.format == FormatPEMBundle {
-		parts := make([]string, 0, 2+len(l.Issuer.Chain))
-		if l.Key != nil {
-			native, err := l.encodeKey("")
-			if err != nil {
-				return nil, err
-			}
-			parts = append(parts, native)
-		}
-		parts = append(parts, CertPEM(l.Cert.Raw))
-		for _, c := range l.Issuer.Chain {
-			parts = append(parts, CertPEM(c.Raw))
-		}
-		d["certificate"] = PEMBundle(parts...)
+	if l.format != FormatPEMBundle {
+		return o, nil
 	}
-	return d, nil
+	parts := make([]string, 0, 2+len(l.Issuer.Chain))
+	if l.Key != nil {
+		native, err := l.encodeKey("")
+		if err != nil {
+			return o, err
+		}
+		parts = append(parts, native)
+	}
+	parts = append(parts, CertPEM(l.Cert.Raw))
+	for _, c := range l.Issuer.Chain {
+		parts = append(parts, CertPEM(c.Raw))
+	}
+	o.Certificate = PEMBundle(parts...)
+	return o, nil
 }
 
 // encodeCert renders a certificate of the answer in the request's format.

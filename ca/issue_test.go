@@ -330,13 +330,13 @@ func TestLeafOutputs(t *testing.T) {
 	}
 	intID := imported.ImportedIssuers[0]
 	c.putRole(t, "web", map[string]any{"allowed_domains": "example.com", "allow_subdomains": true, "key_type": "ec", "generate_lease": true, "ttl": "1h"})
-	issue := func(edit func(*IssueRequest)) (*Leaf, map[string]any) {
+	issue := func(edit func(*IssueRequest)) (*Leaf, LeafOutput) {
 		t.Helper()
 		l, err := c.Issue(ctx, "web", issueReq("a.example.com", edit), LeafOptions{IssuerRef: intID, TTLs: leafOpts.TTLs})
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := l.Data()
+		d, err := l.Output()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -344,15 +344,15 @@ func TestLeafOutputs(t *testing.T) {
 	}
 	l, d := issue(func(*IssueRequest) {})
 	c.checkLeaf(t, l, root.Cert, signed.Cert)
-	chain := d["ca_chain"].([]string)
-	if len(chain) != 2 || chain[0] != CertPEM(signed.Cert.Raw) || chain[1] != CertPEM(root.Cert.Raw) || d["issuing_ca"] != CertPEM(signed.Cert.Raw) {
+	chain := d.CAChain
+	if len(chain) != 2 || chain[0] != CertPEM(signed.Cert.Raw) || chain[1] != CertPEM(root.Cert.Raw) || d.IssuingCA != CertPEM(signed.Cert.Raw) {
 		t.Errorf("ca_chain %d entries", len(chain))
 	}
-	if _, err := tls.X509KeyPair([]byte(d["certificate"].(string)), []byte(d["private_key"].(string))); err != nil {
+	if _, err := tls.X509KeyPair([]byte(d.Certificate), []byte(d.PrivateKey)); err != nil {
 		t.Errorf("key pair: %v", err)
 	}
-	if d["private_key_type"] != "ec" || !strings.HasPrefix(d["private_key"].(string), "-----BEGIN EC PRIVATE KEY-----") ||
-		strings.HasSuffix(d["certificate"].(string), "\n") || d["expiration"] != l.Cert.NotAfter.Unix() || d["not_before"] != l.Cert.NotBefore.Unix() {
+	if d.PrivateKeyType != "ec" || !strings.HasPrefix(d.PrivateKey, "-----BEGIN EC PRIVATE KEY-----") ||
+		strings.HasSuffix(d.Certificate, "\n") {
 		t.Errorf("pem answer: %v", d)
 	}
 	if l.LeaseTTL != time.Hour {
@@ -360,13 +360,13 @@ func TestLeafOutputs(t *testing.T) {
 	}
 
 	_, d = issue(func(r *IssueRequest) { r.RemoveRootsFromChain = true })
-	if chain := d["ca_chain"].([]string); len(chain) != 1 || chain[0] != CertPEM(signed.Cert.Raw) {
+	if chain := d.CAChain; len(chain) != 1 || chain[0] != CertPEM(signed.Cert.Raw) {
 		t.Errorf("remove_roots_from_chain: %d entries", len(chain))
 	}
 
 	_, d = issue(func(r *IssueRequest) { r.Format = FormatDER; r.PrivateKeyFormat = "pkcs8" })
-	der, _ := base64.StdEncoding.DecodeString(d["certificate"].(string))
-	keyDER, _ := base64.StdEncoding.DecodeString(d["private_key"].(string))
+	der, _ := base64.StdEncoding.DecodeString(d.Certificate)
+	keyDER, _ := base64.StdEncoding.DecodeString(d.PrivateKey)
 	if _, err := x509.ParseCertificate(der); err != nil {
 		t.Errorf("der certificate: %v", err)
 	}
@@ -375,7 +375,7 @@ func TestLeafOutputs(t *testing.T) {
 	}
 
 	_, d = issue(func(r *IssueRequest) { r.Format = FormatPEMBundle; r.PrivateKeyFormat = "pkcs8" })
-	bundle := d["certificate"].(string)
+	bundle := d.Certificate
 	var types []string
 	for rest := []byte(bundle); ; {
 		var b *pem.Block
@@ -385,8 +385,8 @@ func TestLeafOutputs(t *testing.T) {
 		types = append(types, b.Type)
 	}
 	if !slices.Equal(types, []string{"EC PRIVATE KEY", "CERTIFICATE", "CERTIFICATE", "CERTIFICATE"}) ||
-		!strings.HasPrefix(d["private_key"].(string), "-----BEGIN PRIVATE KEY-----") {
-		t.Errorf("pem_bundle %v, private_key %.30s", types, d["private_key"])
+		!strings.HasPrefix(d.PrivateKey, "-----BEGIN PRIVATE KEY-----") {
+		t.Errorf("pem_bundle %v, private_key %.30s", types, d.PrivateKey)
 	}
 }
 
