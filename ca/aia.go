@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/pkid-dev/pkid/records"
 )
 
 // URLs are the locations put into the certificates an issuer signs: the
@@ -74,11 +76,11 @@ const (
 	tmplClusterAIAPath = "{{cluster_aia_path}}"
 )
 
-// resolve turns a URL configuration into the URLs of an issuer, filling
-// templates with the issuer's ID and the cluster paths. issuerID "" is root
-// generation, where no ID exists yet.
-func (c *urlsConfig) resolve(issuerID string, cluster clusterConfig) (URLs, error) {
-	if c.empty() {
+// resolveURLs turns a URL configuration into the URLs of an issuer,
+// filling templates with the issuer's ID and the cluster paths. issuerID ""
+// is root generation, where no ID exists yet.
+func resolveURLs(c *records.URLs, issuerID string, cluster records.Cluster) (URLs, error) {
+	if c.Empty() {
 		return URLs{}, nil
 	}
 	u := URLs{
@@ -110,7 +112,7 @@ func (c *urlsConfig) resolve(issuerID string, cluster clusterConfig) (URLs, erro
 	return u, nil
 }
 
-func fillTemplate(s, issuerID string, cluster clusterConfig) (string, error) {
+func fillTemplate(s, issuerID string, cluster records.Cluster) (string, error) {
 	switch {
 	case strings.Contains(s, tmplClusterPath) && cluster.Path == "":
 		return "", fmt.Errorf("unable to template AIA URLs as we lack local cluster address information (path)")
@@ -126,7 +128,7 @@ func fillTemplate(s, issuerID string, cluster clusterConfig) (string, error) {
 
 // templateSample fills every placeholder with a value of the shape it will
 // have, so that a templated URL can be checked when it is written.
-var templateSample = clusterConfig{Path: "https://pkid.invalid/v1/pki", AIAPath: "http://pkid.invalid/v1/pki"}
+var templateSample = records.Cluster{Path: "https://pkid.invalid/v1/pki", AIAPath: "http://pkid.invalid/v1/pki"}
 
 const sampleIssuerID = "00000000-0000-4000-8000-000000000000"
 

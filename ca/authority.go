@@ -25,6 +25,7 @@ import (
 
 	"github.com/pkid-dev/pkid/clock"
 	"github.com/pkid-dev/pkid/crl"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -175,7 +176,7 @@ func (a *Authority) isSignedBy(childID string, child *x509.Certificate, parentID
 }
 
 // chain parses an issuer's stored ca_chain.
-func (a *Authority) chain(rec *issuerRecord) ([]*x509.Certificate, error) {
+func (a *Authority) chain(rec *records.Issuer) ([]*x509.Certificate, error) {
 	out := make([]*x509.Certificate, 0, len(rec.CAChain))
 	for _, p := range rec.CAChain {
 		c, err := a.cert(p)
@@ -193,11 +194,11 @@ var _ crl.IssuerSource = (*Authority)(nil)
 // Issuers implements crl.IssuerSource: every issuer of the mount with its
 // key (when linked) and usages, and the default issuer's ID.
 func (a *Authority) Issuers(tx storage.Tx) ([]crl.Issuer, string, error) {
-	recs, err := allIssuers(tx)
+	recs, err := records.AllIssuers(tx)
 	if err != nil {
 		return nil, "", err
 	}
-	cfg, err := getIssuersConfig(tx)
+	cfg, err := records.GetIssuersConfig(tx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -212,7 +213,7 @@ func (a *Authority) Issuers(tx storage.Tx) ([]crl.Issuer, string, error) {
 	return out, cfg.Default, nil
 }
 
-func (a *Authority) crlIssuer(tx storage.Tx, rec *issuerRecord) (crl.Issuer, error) {
+func (a *Authority) crlIssuer(tx storage.Tx, rec *records.Issuer) (crl.Issuer, error) {
 	cert, err := a.cert(rec.Certificate)
 	if err != nil {
 		return crl.Issuer{}, err
@@ -233,7 +234,7 @@ func (a *Authority) crlIssuer(tx storage.Tx, rec *issuerRecord) (crl.Issuer, err
 		is.DeltaCRLURLs = urls.DeltaCRLDistributionPoints
 	}
 	if rec.KeyID != "" {
-		key, err := getKey(tx, rec.KeyID)
+		key, err := records.GetKey(tx, rec.KeyID)
 		if err != nil {
 			return crl.Issuer{}, err
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -17,7 +18,7 @@ type URLConfig struct {
 	EnableTemplating           bool
 }
 
-func exportURLs(c urlsConfig) URLConfig {
+func exportURLs(c records.URLs) URLConfig {
 	return URLConfig{
 		IssuingCertificates:        nonNil(c.IssuingCertificates),
 		CRLDistributionPoints:      nonNil(c.CRLDistributionPoints),
@@ -47,10 +48,10 @@ type URLConfigUpdate struct {
 
 // URLs returns config/urls.
 func (a *Authority) URLs() (URLConfig, error) {
-	var c urlsConfig
+	var c records.URLs
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
 		var err error
-		c, err = getURLs(tx)
+		c, err = records.GetURLs(tx)
 		return err
 	})
 	return exportURLs(c), err
@@ -62,11 +63,11 @@ func (a *Authority) URLs() (URLConfig, error) {
 // problems are only warned about, as in Vault. Certificates signed from now
 // on carry the new URLs.
 func (a *Authority) SetURLs(u URLConfigUpdate) (URLConfig, []string, error) {
-	var c urlsConfig
+	var c records.URLs
 	var warnings []string
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
 		var err error
-		if c, err = getURLs(tx); err != nil {
+		if c, err = records.GetURLs(tx); err != nil {
 			return err
 		}
 		warnings = nil
@@ -80,7 +81,7 @@ func (a *Authority) SetURLs(u URLConfigUpdate) (URLConfig, []string, error) {
 		if err := checkURLConfig(tx, &c, &warnings); err != nil {
 			return err
 		}
-		return storage.PutJSON(tx, urlsKey, storedURLs{Version: recordVersion, urlsConfig: c})
+		return records.PutURLs(tx, c)
 	})
 	return exportURLs(c), warnings, err
 }
@@ -91,7 +92,7 @@ func setList(dst *[]string, src *[]string) {
 	}
 }
 
-func checkURLConfig(tx storage.Tx, c *urlsConfig, warnings *[]string) error {
+func checkURLConfig(tx storage.Tx, c *records.URLs, warnings *[]string) error {
 	for _, f := range []struct {
 		name string
 		list []string
@@ -117,15 +118,15 @@ func checkURLConfig(tx storage.Tx, c *urlsConfig, warnings *[]string) error {
 	if !c.EnableTemplating {
 		return nil
 	}
-	recs, err := allIssuers(tx)
+	recs, err := records.AllIssuers(tx)
 	if err != nil || len(recs) == 0 {
 		return err
 	}
-	cluster, err := getCluster(tx)
+	cluster, err := records.GetCluster(tx)
 	if err != nil {
 		return err
 	}
-	if _, err := c.resolve(recs[0].ID, cluster); err != nil {
+	if _, err := resolveURLs(c, recs[0].ID, cluster); err != nil {
 		*warnings = append(*warnings, fmt.Sprintf("issuance may fail: %v\n\nConsider setting the cluster-local address if it is not already set.", err))
 	}
 	return nil
@@ -140,10 +141,10 @@ type ClusterConfig struct {
 
 // Cluster returns config/cluster.
 func (a *Authority) Cluster() (ClusterConfig, error) {
-	var c clusterConfig
+	var c records.Cluster
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
 		var err error
-		c, err = getCluster(tx)
+		c, err = records.GetCluster(tx)
 		return err
 	})
 	return ClusterConfig(c), err
@@ -157,10 +158,10 @@ type ClusterUpdate struct {
 
 // SetCluster merges u into config/cluster.
 func (a *Authority) SetCluster(u ClusterUpdate) (ClusterConfig, error) {
-	var c clusterConfig
+	var c records.Cluster
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
 		var err error
-		if c, err = getCluster(tx); err != nil {
+		if c, err = records.GetCluster(tx); err != nil {
 			return err
 		}
 		if u.Path != nil {
@@ -174,7 +175,7 @@ func (a *Authority) SetCluster(u ClusterUpdate) (ClusterConfig, error) {
 				return errs.Invalidf("failed to parse cluster path URL %q: must be an absolute URL with a host", p)
 			}
 		}
-		return storage.PutJSON(tx, clusterKey, storedCluster{Version: recordVersion, clusterConfig: c})
+		return records.PutCluster(tx, c)
 	})
 	return ClusterConfig(c), err
 }
@@ -190,10 +191,10 @@ type IssuersConfig struct {
 
 // IssuersConfig returns config/issuers.
 func (a *Authority) IssuersConfig() (IssuersConfig, error) {
-	var c issuersConfig
+	var c records.IssuersConfig
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
 		var err error
-		c, err = getIssuersConfig(tx)
+		c, err = records.GetIssuersConfig(tx)
 		return err
 	})
 	return IssuersConfig{c.Default, c.FollowsLatest}, err
@@ -209,14 +210,14 @@ func (a *Authority) SetIssuersConfig(ref string, followsLatest *bool) (IssuersCo
 	if ref == "" || ref == DefaultRef {
 		return IssuersConfig{}, nil, errs.Invalidf("Invalid issuer specification; must be non-empty and can't be 'default'.")
 	}
-	var c issuersConfig
+	var c records.IssuersConfig
 	var warnings []string
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
 		rec, err := issuerKind.resolve(tx, ref)
 		if err != nil {
 			return refErr(err, errs.Invalid, "Error resolving issuer reference: ")
 		}
-		if c, err = getIssuersConfig(tx); err != nil {
+		if c, err = records.GetIssuersConfig(tx); err != nil {
 			return err
 		}
 		c.Default = rec.ID
@@ -227,17 +228,17 @@ func (a *Authority) SetIssuersConfig(ref string, followsLatest *bool) (IssuersCo
 		if rec.KeyID == "" {
 			warnings = append(warnings, "This selected default issuer has no key associated with it. Some operations like issuing certificates and signing CRLs will be unavailable with the requested default issuer until a key is imported or the default issuer is changed.")
 		}
-		return putIssuersConfig(tx, c)
+		return records.PutIssuersConfig(tx, c)
 	})
 	return IssuersConfig{c.Default, c.FollowsLatest}, warnings, err
 }
 
 // DefaultKey returns config/keys' default key ID ("" for none).
 func (a *Authority) DefaultKey() (string, error) {
-	var c keysConfig
+	var c records.KeysConfig
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
 		var err error
-		c, err = getKeysConfig(tx)
+		c, err = records.GetKeysConfig(tx)
 		return err
 	})
 	return c.Default, err
@@ -256,7 +257,7 @@ func (a *Authority) SetDefaultKey(ref string) (string, error) {
 			return refErr(err, errs.Invalid, "Error resolving issuer reference: ")
 		}
 		id = rec.ID
-		return putKeysConfig(tx, keysConfig{Default: rec.ID})
+		return records.PutKeysConfig(tx, records.KeysConfig{Default: rec.ID})
 	})
 	return id, err
 }
@@ -266,26 +267,18 @@ func (a *Authority) SetDefaultKey(ref string) (string, error) {
 // stay. It does not rebuild CRLs, as Vault does not.
 func (a *Authority) DeleteAll() ([]string, error) {
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
-		for _, prefix := range []string{issuerPrefix, keyPrefix} {
-			keys, err := tx.Keys(prefix, "", 0)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				if err := tx.Delete(prefix + k); err != nil {
-					return err
-				}
-			}
+		if err := records.DeleteAllIssuersAndKeys(tx); err != nil {
+			return err
 		}
-		ic, err := getIssuersConfig(tx)
+		ic, err := records.GetIssuersConfig(tx)
 		if err != nil {
 			return err
 		}
 		ic.Default = ""
-		if err := putIssuersConfig(tx, ic); err != nil {
+		if err := records.PutIssuersConfig(tx, ic); err != nil {
 			return err
 		}
-		return putKeysConfig(tx, keysConfig{})
+		return records.PutKeysConfig(tx, records.KeysConfig{})
 	})
 	if err != nil {
 		return nil, err

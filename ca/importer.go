@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -170,7 +171,7 @@ func (a *Authority) importTx(tx storage.Tx, certs []bundleCert, keys []crypto.Si
 // followLatest applies default_follows_latest_issuer: a single new keyed
 // issuer becomes the default.
 func followLatest(tx storage.Tx, res *ImportResult, keyed int) error {
-	cfg, err := getIssuersConfig(tx)
+	cfg, err := records.GetIssuersConfig(tx)
 	if err != nil || !cfg.FollowsLatest || keyed != 1 {
 		return err
 	}
@@ -179,13 +180,13 @@ func followLatest(tx storage.Tx, res *ImportResult, keyed int) error {
 			cfg.Default = id
 		}
 	}
-	return putIssuersConfig(tx, cfg)
+	return records.PutIssuersConfig(tx, cfg)
 }
 
 // importWarnings adds Vault's notes on the default issuer and on missing
 // AIA configuration after an import.
 func importWarnings(tx storage.Tx, res *ImportResult, keyed int) error {
-	cfg, err := getIssuersConfig(tx)
+	cfg, err := records.GetIssuersConfig(tx)
 	if err != nil {
 		return err
 	}
@@ -198,11 +199,11 @@ func importWarnings(tx storage.Tx, res *ImportResult, keyed int) error {
 	if keyed > 1 && contains(res.ImportedIssuers, cfg.Default) {
 		res.Warnings = append(res.Warnings, warnMultipleKeyed)
 	}
-	urls, err := getURLs(tx)
+	urls, err := records.GetURLs(tx)
 	if err != nil {
 		return err
 	}
-	if urls.empty() {
+	if urls.Empty() {
 		res.Warnings = append(res.Warnings, warnNoAIA)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/roles"
 	"github.com/pkid-dev/pkid/storage"
 )
@@ -92,13 +93,13 @@ func (a *Authority) GenerateIntermediate(ctx context.Context, mode string, req *
 		}
 		if existed && p.issuerName != "" {
 			rec.PendingIssuerName = p.issuerName
-			if err := putKey(tx, rec); err != nil {
+			if err := records.PutKey(tx, rec); err != nil {
 				return err
 			}
 		}
 		res.KeyID = rec.ID
-		urls, err := getURLs(tx)
-		if err == nil && urls.empty() {
+		urls, err := records.GetURLs(tx)
+		if err == nil && urls.Empty() {
 			res.Warnings = append(res.Warnings, warnNoAIAIntermediate)
 		}
 		return err

@@ -40,7 +40,7 @@ type IssuerSummary struct {
 	IsDefault                     bool
 }
 
-func (a *Authority) issuerInfo(rec *issuerRecord) (*IssuerInfo, error) {
+func (a *Authority) issuerInfo(rec *records.Issuer) (*IssuerInfo, error) {
 	cert, err := a.cert(rec.Certificate)
 	if err != nil {
 		return nil, err
@@ -69,11 +69,11 @@ func (a *Authority) issuerInfo(rec *issuerRecord) (*IssuerInfo, error) {
 func (a *Authority) ListIssuers() ([]IssuerSummary, error) {
 	var out []IssuerSummary
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
-		recs, err := allIssuers(tx)
+		recs, err := records.AllIssuers(tx)
 		if err != nil {
 			return err
 		}
-		cfg, err := getIssuersConfig(tx)
+		cfg, err := records.GetIssuersConfig(tx)
 		if err != nil {
 			return err
 		}
@@ -179,11 +179,11 @@ func (a *Authority) UpdateIssuer(ctx context.Context, ref string, u IssuerUpdate
 			warnings = append(warnings, roleReferenceWarnings(tx, oldName)...)
 		}
 		if rec.AIA != nil && rec.AIA.EnableTemplating {
-			cluster, err := getCluster(tx)
+			cluster, err := records.GetCluster(tx)
 			if err != nil {
 				return err
 			}
-			if _, err := rec.AIA.resolve(rec.ID, cluster); err != nil {
+			if _, err := resolveURLs(rec.AIA, rec.ID, cluster); err != nil {
 				warnings = append(warnings, fmt.Sprintf("issuance may fail: %v\n\nConsider setting the cluster-local address if it is not already set.", err))
 			}
 		}
@@ -246,7 +246,7 @@ func (u IssuerUpdate) validate() error {
 	return nil
 }
 
-func (a *Authority) applyIssuerUpdate(tx storage.Tx, rec *issuerRecord, u IssuerUpdate) error {
+func (a *Authority) applyIssuerUpdate(tx storage.Tx, rec *records.Issuer, u IssuerUpdate) error {
 	cert, err := a.cert(rec.Certificate)
 	if err != nil {
 		return err
@@ -288,7 +288,7 @@ func (a *Authority) applyIssuerUpdate(tx storage.Tx, rec *issuerRecord, u Issuer
 			return err
 		}
 	}
-	if err := putIssuer(tx, rec); err != nil {
+	if err := records.PutIssuer(tx, rec); err != nil {
 		return err
 	}
 	if u.ManualChain == nil {
@@ -297,7 +297,7 @@ func (a *Authority) applyIssuerUpdate(tx storage.Tx, rec *issuerRecord, u Issuer
 	if err := a.rebuildChains(tx); err != nil {
 		return err
 	}
-	fresh, err := getIssuer(tx, rec.ID)
+	fresh, err := records.GetIssuer(tx, rec.ID)
 	if err != nil {
 		return err
 	}
@@ -307,10 +307,10 @@ func (a *Authority) applyIssuerUpdate(tx storage.Tx, rec *issuerRecord, u Issuer
 
 // applyAIAUpdate sets the issuer's URL override. It exists only while one
 // of the issuing, CRL or OCSP lists is non-empty, as in Vault.
-func applyAIAUpdate(rec *issuerRecord, u IssuerUpdate) {
+func applyAIAUpdate(rec *records.Issuer, u IssuerUpdate) {
 	aia := rec.AIA
 	if aia == nil {
-		aia = &urlsConfig{}
+		aia = &records.URLs{}
 	}
 	set := func(dst *[]string, src *[]string) {
 		if src != nil {
@@ -324,13 +324,13 @@ func applyAIAUpdate(rec *issuerRecord, u IssuerUpdate) {
 	if u.EnableAIAURLTemplating != nil {
 		aia.EnableTemplating = *u.EnableAIAURLTemplating
 	}
-	if aia.empty() {
+	if aia.Empty() {
 		aia = nil
 	}
 	rec.AIA = aia
 }
 
-func (a *Authority) setManualChain(tx storage.Tx, rec *issuerRecord, refs []string) error {
+func (a *Authority) setManualChain(tx storage.Tx, rec *records.Issuer, refs []string) error {
 	var chain []string
 	for i, r := range refs {
 		if i == 0 && r == "self" {
@@ -366,19 +366,19 @@ func (a *Authority) RemoveIssuer(ctx context.Context, ref string) (deleted bool,
 			warnings = append(warnings, roleReferenceWarnings(tx, rec.Name)...)
 		}
 		warnings = append(warnings, roleReferenceWarnings(tx, rec.ID)...)
-		cfg, err := getIssuersConfig(tx)
+		cfg, err := records.GetIssuersConfig(tx)
 		if err != nil {
 			return err
 		}
 		if cfg.Default == rec.ID {
 			cfg.Default = ""
-			if err := putIssuersConfig(tx, cfg); err != nil {
+			if err := records.PutIssuersConfig(tx, cfg); err != nil {
 				return err
 			}
 			warnings = append(warnings, fmt.Sprintf("Deleted issuer %v (via issuer_ref %v); this was configured as the default issuer. Operations without an explicit issuer will not work until a new default is configured.", rec.ID, NormalizeRef(ref)))
 			warnings = append(warnings, roleReferenceWarnings(tx, DefaultRef)...)
 		}
-		if err := tx.Delete(issuerPrefix + rec.ID); err != nil {
+		if err := records.DeleteIssuer(tx, rec.ID); err != nil {
 			return err
 		}
 		deleted = true
@@ -399,21 +399,21 @@ func (a *Authority) DeleteIssuer(ctx context.Context, id string) (wasDefault boo
 	var deleted bool
 	err = a.cfg.Space.Update(func(tx storage.Tx) error {
 		wasDefault, deleted = false, false
-		rec, err := getIssuer(tx, id)
+		rec, err := records.GetIssuer(tx, id)
 		if err != nil || rec == nil {
 			return err
 		}
-		cfg, err := getIssuersConfig(tx)
+		cfg, err := records.GetIssuersConfig(tx)
 		if err != nil {
 			return err
 		}
 		if cfg.Default == id {
 			wasDefault, cfg.Default = true, ""
-			if err := putIssuersConfig(tx, cfg); err != nil {
+			if err := records.PutIssuersConfig(tx, cfg); err != nil {
 				return err
 			}
 		}
-		if err := tx.Delete(issuerPrefix + id); err != nil {
+		if err := records.DeleteIssuer(tx, id); err != nil {
 			return err
 		}
 		deleted = true
@@ -431,7 +431,7 @@ func (a *Authority) DeleteIssuer(ctx context.Context, id string) (wasDefault boo
 // certificate is in the mount's certificate store, and the CRLs rebuilt.
 // An issuer already revoked is returned as it is, without warnings.
 func (a *Authority) RevokeIssuer(ctx context.Context, ref string) (*IssuerInfo, []string, error) {
-	var rec *issuerRecord
+	var rec *records.Issuer
 	var already bool
 	now := a.cfg.Clock.Now()
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
@@ -445,7 +445,7 @@ func (a *Authority) RevokeIssuer(ctx context.Context, ref string) (*IssuerInfo, 
 		rec.Revoked = true
 		rec.Usage &^= UsageIssuing
 		rec.RevocationTime, rec.RevocationTimeUTC = now.Unix(), now.UTC()
-		if err := putIssuer(tx, rec); err != nil {
+		if err := records.PutIssuer(tx, rec); err != nil {
 			return err
 		}
 		return a.recordIssuerRevocation(tx, rec, now)
@@ -465,7 +465,7 @@ func (a *Authority) RevokeIssuer(ctx context.Context, ref string) (*IssuerInfo, 
 	return info, append(warnings, w...), err
 }
 
-func (a *Authority) recordIssuerRevocation(tx storage.Tx, rec *issuerRecord, at time.Time) error {
+func (a *Authority) recordIssuerRevocation(tx storage.Tx, rec *records.Issuer, at time.Time) error {
 	cert, err := a.cert(rec.Certificate)
 	if err != nil {
 		return err
@@ -478,10 +478,10 @@ func (a *Authority) recordIssuerRevocation(tx storage.Tx, rec *issuerRecord, at 
 }
 
 // revocationWarnings are Vault's notes on a freshly revoked issuer.
-func (a *Authority) revocationWarnings(rec *issuerRecord, cert *x509.Certificate) ([]string, error) {
+func (a *Authority) revocationWarnings(rec *records.Issuer, cert *x509.Certificate) ([]string, error) {
 	var w []string
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
-		recs, err := allIssuers(tx)
+		recs, err := records.AllIssuers(tx)
 		if err != nil {
 			return err
 		}
@@ -506,7 +506,7 @@ func (a *Authority) revocationWarnings(rec *issuerRecord, cert *x509.Certificate
 		if !otherParent {
 			w = append(w, "This issuer lacks another parent issuer within the mount. This means it will not appear on any other CRLs and may not be considered revoked by clients. Consider adding this issuer to its issuer's CRL as well if it is not self-signed.")
 		}
-		cfg, err := getIssuersConfig(tx)
+		cfg, err := records.GetIssuersConfig(tx)
 		if err == nil && cfg.Default == rec.ID {
 			w = append(w, "This issuer is currently configured as the default issuer for this mount; operations such as certificate issuance may not work until a new default issuer is selected.")
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -22,7 +23,7 @@ type KeyInfo struct {
 	IsDefault    bool
 }
 
-func (a *Authority) keyInfo(rec *keyRecord, defaultID string) (*KeyInfo, error) {
+func (a *Authority) keyInfo(rec *records.Key, defaultID string) (*KeyInfo, error) {
 	s, err := a.signer(rec.PrivateKey)
 	if err != nil {
 		return nil, err
@@ -39,11 +40,11 @@ func (a *Authority) keyInfo(rec *keyRecord, defaultID string) (*KeyInfo, error) 
 func (a *Authority) ListKeys() ([]KeyInfo, error) {
 	var out []KeyInfo
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
-		recs, err := allKeys(tx)
+		recs, err := records.AllKeys(tx)
 		if err != nil {
 			return err
 		}
-		cfg, err := getKeysConfig(tx)
+		cfg, err := records.GetKeysConfig(tx)
 		if err != nil {
 			return err
 		}
@@ -87,7 +88,7 @@ func (a *Authority) RenameKey(ref, name string) (*KeyInfo, []string, error) {
 		}
 		if rec.Name != name {
 			rec.Name = name
-			if err := putKey(tx, rec); err != nil {
+			if err := records.PutKey(tx, rec); err != nil {
 				return err
 			}
 		}
@@ -117,7 +118,7 @@ func (a *Authority) DeleteKey(ref string) (deleted bool, warnings []string, err 
 		} else if err != nil {
 			return err
 		}
-		issuers, err := allIssuers(tx)
+		issuers, err := records.AllIssuers(tx)
 		if err != nil {
 			return err
 		}
@@ -126,18 +127,18 @@ func (a *Authority) DeleteKey(ref string) (deleted bool, warnings []string, err 
 				return errs.Invalidf("Failed to Delete Key.  Key in Use by Issuer: %s", is.ID)
 			}
 		}
-		cfg, err := getKeysConfig(tx)
+		cfg, err := records.GetKeysConfig(tx)
 		if err != nil {
 			return err
 		}
 		if cfg.Default == rec.ID {
-			if err := putKeysConfig(tx, keysConfig{}); err != nil {
+			if err := records.PutKeysConfig(tx, records.KeysConfig{}); err != nil {
 				return err
 			}
 			warnings = append(warnings, fmt.Sprintf("Deleted key %v (via key_ref %v); this was configured as the default key. Operations without an explicit key will not work until a new default is configured.", rec.ID, NormalizeRef(ref)))
 		}
 		deleted = true
-		return tx.Delete(keyPrefix + rec.ID)
+		return records.DeleteKey(tx, rec.ID)
 	})
 	return deleted, warnings, err
 }

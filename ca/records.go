@@ -18,8 +18,8 @@ import (
 // are de-duplicated by public key, spec §6.5). A new key links every keyless
 // issuer with the same public key, may become the default issuer's key, and
 // becomes the default key when none is set.
-func (a *Authority) storeKey(tx storage.Tx, key crypto.Signer, name, pendingIssuerName string) (rec *keyRecord, existed bool, err error) {
-	keys, err := allKeys(tx)
+func (a *Authority) storeKey(tx storage.Tx, key crypto.Signer, name, pendingIssuerName string) (rec *records.Key, existed bool, err error) {
+	keys, err := records.AllKeys(tx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -45,22 +45,22 @@ func (a *Authority) storeKey(tx storage.Tx, key crypto.Signer, name, pendingIssu
 	if err != nil {
 		return nil, false, err
 	}
-	rec = &keyRecord{ID: id, Name: name, Type: KeyTypeOf(key.Public()), PrivateKey: pemText + "\n",
+	rec = &records.Key{ID: id, Name: name, Type: KeyTypeOf(key.Public()), PrivateKey: pemText + "\n",
 		PendingIssuerName: pendingIssuerName}
 	a.rememberSigner(rec.PrivateKey, key)
-	if err := putKey(tx, rec); err != nil {
+	if err := records.PutKey(tx, rec); err != nil {
 		return nil, false, err
 	}
 	if err := a.linkIssuersToKey(tx, rec, key.Public()); err != nil {
 		return nil, false, err
 	}
-	kc, err := getKeysConfig(tx)
+	kc, err := records.GetKeysConfig(tx)
 	if err != nil {
 		return nil, false, err
 	}
 	if kc.Default == "" {
 		kc.Default = rec.ID
-		if err := putKeysConfig(tx, kc); err != nil {
+		if err := records.PutKeysConfig(tx, kc); err != nil {
 			return nil, false, err
 		}
 	}
@@ -69,12 +69,12 @@ func (a *Authority) storeKey(tx storage.Tx, key crypto.Signer, name, pendingIssu
 
 // linkIssuersToKey points keyless issuers with pub at the new key; the
 // first of them becomes the default issuer when none is set.
-func (a *Authority) linkIssuersToKey(tx storage.Tx, key *keyRecord, pub crypto.PublicKey) error {
-	issuers, err := allIssuers(tx)
+func (a *Authority) linkIssuersToKey(tx storage.Tx, key *records.Key, pub crypto.PublicKey) error {
+	issuers, err := records.AllIssuers(tx)
 	if err != nil {
 		return err
 	}
-	cfg, err := getIssuersConfig(tx)
+	cfg, err := records.GetIssuersConfig(tx)
 	if err != nil {
 		return err
 	}
@@ -90,12 +90,12 @@ func (a *Authority) linkIssuersToKey(tx storage.Tx, key *keyRecord, pub crypto.P
 			continue
 		}
 		is.KeyID = key.ID
-		if err := putIssuer(tx, is); err != nil {
+		if err := records.PutIssuer(tx, is); err != nil {
 			return err
 		}
 		if cfg.Default == "" {
 			cfg.Default = is.ID
-			if err := putIssuersConfig(tx, cfg); err != nil {
+			if err := records.PutIssuersConfig(tx, cfg); err != nil {
 				return err
 			}
 		}
@@ -115,14 +115,14 @@ var errNotCA = errs.New(errs.Invalid, "Refusing to import non-CA certificate")
 // issuer when it has a key and no default is set. Chains are not rebuilt
 // here: call rebuildChains once the batch is stored. note is set when the
 // key's pending name could not be given (another issuer took it).
-func (a *Authority) storeIssuer(tx storage.Tx, cert *x509.Certificate, name string) (rec *issuerRecord, existed bool, note string, err error) {
+func (a *Authority) storeIssuer(tx storage.Tx, cert *x509.Certificate, name string) (rec *records.Issuer, existed bool, note string, err error) {
 	if !cert.BasicConstraintsValid || !cert.IsCA {
 		return nil, false, "", errNotCA
 	}
 	if cert.PublicKeyAlgorithm == x509.UnknownPublicKeyAlgorithm || cert.PublicKey == nil {
 		return nil, false, "", errs.Invalidf("Refusing to import CA certificate with empty PublicKey. This usually means the SubjectPublicKeyInfo field has an OID not recognized by Go, such as 1.2.840.113549.1.1.10 for rsaPSS.")
 	}
-	issuers, err := allIssuers(tx)
+	issuers, err := records.AllIssuers(tx)
 	if err != nil {
 		return nil, false, "", err
 	}
@@ -142,7 +142,7 @@ func (a *Authority) storeIssuer(tx storage.Tx, cert *x509.Certificate, name stri
 	if err != nil {
 		return nil, false, "", err
 	}
-	rec = &issuerRecord{
+	rec = &records.Issuer{
 		ID: id, Name: name, Certificate: IssuerPEM(cert.Raw),
 		SerialNumber:         formatSerial(cert),
 		LeafNotAfterBehavior: NotAfterErr,
@@ -157,17 +157,17 @@ func (a *Authority) storeIssuer(tx storage.Tx, cert *x509.Certificate, name stri
 	if err != nil {
 		return nil, false, "", err
 	}
-	if err := putIssuer(tx, rec); err != nil {
+	if err := records.PutIssuer(tx, rec); err != nil {
 		return nil, false, "", err
 	}
 	if rec.KeyID != "" {
-		cfg, err := getIssuersConfig(tx)
+		cfg, err := records.GetIssuersConfig(tx)
 		if err != nil {
 			return nil, false, "", err
 		}
 		if cfg.Default == "" {
 			cfg.Default = rec.ID
-			if err := putIssuersConfig(tx, cfg); err != nil {
+			if err := records.PutIssuersConfig(tx, cfg); err != nil {
 				return nil, false, "", err
 			}
 		}
@@ -178,8 +178,8 @@ func (a *Authority) storeIssuer(tx storage.Tx, cert *x509.Certificate, name stri
 // linkKey sets rec.KeyID to the stored key with pub, and takes the key's
 // pending issuer name when rec has none and the name is free (else it
 // returns a note saying so).
-func (a *Authority) linkKey(tx storage.Tx, rec *issuerRecord, pub crypto.PublicKey) (string, error) {
-	keys, err := allKeys(tx)
+func (a *Authority) linkKey(tx storage.Tx, rec *records.Issuer, pub crypto.PublicKey) (string, error) {
+	keys, err := records.AllKeys(tx)
 	if err != nil {
 		return "", err
 	}
@@ -206,7 +206,7 @@ func (a *Authority) linkKey(tx storage.Tx, rec *issuerRecord, pub crypto.PublicK
 			rec.Name = k.PendingIssuerName
 		}
 		k.PendingIssuerName = ""
-		return note, putKey(tx, k)
+		return note, records.PutKey(tx, k)
 	}
 	return "", nil
 }
@@ -216,11 +216,11 @@ func (a *Authority) linkKey(tx storage.Tx, rec *issuerRecord, pub crypto.PublicK
 // issuer and a verifying key), recursively, roots before cross-signed
 // parents; or its manual_chain. Records whose chain changed are written.
 func (a *Authority) rebuildChains(tx storage.Tx) error {
-	recs, err := allIssuers(tx)
+	recs, err := records.AllIssuers(tx)
 	if err != nil {
 		return err
 	}
-	g := chainGraph{byID: map[string]*issuerRecord{}, cert: map[string]*x509.Certificate{}, parents: map[string][]string{}}
+	g := chainGraph{byID: map[string]*records.Issuer{}, cert: map[string]*x509.Certificate{}, parents: map[string][]string{}}
 	for _, r := range recs {
 		c, err := a.cert(r.Certificate)
 		if err != nil {
@@ -237,7 +237,7 @@ func (a *Authority) rebuildChains(tx storage.Tx) error {
 			continue
 		}
 		r.CAChain = chain
-		if err := putIssuer(tx, r); err != nil {
+		if err := records.PutIssuer(tx, r); err != nil {
 			return err
 		}
 	}
@@ -245,14 +245,14 @@ func (a *Authority) rebuildChains(tx storage.Tx) error {
 }
 
 type chainGraph struct {
-	byID    map[string]*issuerRecord
+	byID    map[string]*records.Issuer
 	cert    map[string]*x509.Certificate
 	parents map[string][]string
 }
 
 // findParents lists the issuers that signed child: self-signed ones first,
 // then by ID, for a stable order.
-func (g *chainGraph) findParents(a *Authority, child string, recs []*issuerRecord) []string {
+func (g *chainGraph) findParents(a *Authority, child string, recs []*records.Issuer) []string {
 	cc := g.cert[child]
 	var out []string
 	for _, p := range recs {
@@ -320,12 +320,12 @@ func equalStrings(a, b []string) bool {
 
 // setDefaultIssuer makes id the default issuer.
 func setDefaultIssuer(tx storage.Tx, id string) error {
-	cfg, err := getIssuersConfig(tx)
+	cfg, err := records.GetIssuersConfig(tx)
 	if err != nil {
 		return err
 	}
 	cfg.Default = id
-	return putIssuersConfig(tx, cfg)
+	return records.PutIssuersConfig(tx, cfg)
 }
 
 func formatSerial(c *x509.Certificate) string { return records.FormatSerial(c.SerialNumber) }

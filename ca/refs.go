@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -42,15 +43,15 @@ type recordKind[R any] struct {
 }
 
 var (
-	issuerKind = recordKind[issuerRecord]{
-		noun: "issuer", get: getIssuer, all: allIssuers,
-		defaultID: func(tx storage.Tx) (string, error) { cfg, err := getIssuersConfig(tx); return cfg.Default, err },
-		idName:    func(r *issuerRecord) (string, string) { return r.ID, r.Name },
+	issuerKind = recordKind[records.Issuer]{
+		noun: "issuer", get: records.GetIssuer, all: records.AllIssuers,
+		defaultID: func(tx storage.Tx) (string, error) { cfg, err := records.GetIssuersConfig(tx); return cfg.Default, err },
+		idName:    func(r *records.Issuer) (string, string) { return r.ID, r.Name },
 	}
-	keyKind = recordKind[keyRecord]{
-		noun: "key", get: getKey, all: allKeys,
-		defaultID: func(tx storage.Tx) (string, error) { cfg, err := getKeysConfig(tx); return cfg.Default, err },
-		idName:    func(r *keyRecord) (string, string) { return r.ID, r.Name },
+	keyKind = recordKind[records.Key]{
+		noun: "key", get: records.GetKey, all: records.AllKeys,
+		defaultID: func(tx storage.Tx) (string, error) { cfg, err := records.GetKeysConfig(tx); return cfg.Default, err },
+		idName:    func(r *records.Key) (string, string) { return r.ID, r.Name },
 	}
 )
 

@@ -164,27 +164,27 @@ func (a *Authority) rootTemplate(req *RootRequest) (*x509.Certificate, []string,
 // yet, an {{issuer_id}} template makes Vault leave the AIA out, with a
 // warning; other template problems are errors.
 func (a *Authority) rootURLs() (URLs, []string, error) {
-	var cfg urlsConfig
-	var cluster clusterConfig
+	var cfg records.URLs
+	var cluster records.Cluster
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
 		var err error
-		if cfg, err = getURLs(tx); err != nil {
+		if cfg, err = records.GetURLs(tx); err != nil {
 			return err
 		}
-		cluster, err = getCluster(tx)
+		cluster, err = records.GetCluster(tx)
 		return err
 	})
 	if err != nil {
 		return URLs{}, nil, err
 	}
-	urls, err := cfg.resolve("", cluster)
+	urls, err := resolveURLs(&cfg, "", cluster)
 	if err == nil {
 		return urls, nil, nil
 	}
 	if !errors.Is(err, errNoIssuerIDForTemplate) {
 		return URLs{}, nil, errs.Wrap(errs.VaultInternal, err, "unable to parse AIA URL information: "+err.Error())
 	}
-	if _, err2 := cfg.resolve("empty-issuer-id", cluster); err2 != nil {
+	if _, err2 := resolveURLs(&cfg, "empty-issuer-id", cluster); err2 != nil {
 		return URLs{}, nil, errs.Wrap(errs.VaultInternal, err2, "unable to parse AIA URL information: "+err2.Error()+
 			"\nUsing templated AIA URL's {{issuer_id}} field when generating root certificates is not supported.")
 	}
@@ -310,13 +310,13 @@ func (a *Authority) storeRoot(cert *x509.Certificate, key crypto.Signer, issuerN
 		// A root generated here records its own algorithm for CRLs (Vault
 		// does so for fresh roots only).
 		irec.RevocationSigAlg = signatureAlgorithmName(cert.SignatureAlgorithm)
-		if err := putIssuer(tx, irec); err != nil {
+		if err := records.PutIssuer(tx, irec); err != nil {
 			return err
 		}
 		if err := a.rebuildChains(tx); err != nil {
 			return err
 		}
-		cfg, err := getIssuersConfig(tx)
+		cfg, err := records.GetIssuersConfig(tx)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/roles"
 	"github.com/pkid-dev/pkid/storage"
 )
@@ -152,9 +153,9 @@ func (a *Authority) resolveIssuer(tx storage.Tx, ref string, usage Usage) (*Sign
 	if err != nil {
 		return nil, err
 	}
-	var key *keyRecord
+	var key *records.Key
 	if rec.KeyID != "" {
-		if key, err = getKey(tx, rec.KeyID); err != nil {
+		if key, err = records.GetKey(tx, rec.KeyID); err != nil {
 			return nil, err
 		}
 	}
@@ -184,13 +185,13 @@ func (a *Authority) resolveIssuer(tx storage.Tx, ref string, usage Usage) (*Sign
 }
 
 // usageError words a missing usage as Vault does (issuerEntry.EnsureUsage).
-func usageError(rec *issuerRecord, want Usage) error {
+func usageError(rec *records.Issuer, want Usage) error {
 	ref := "id:" + rec.ID
 	if rec.Name != "" {
 		ref += " / name:" + rec.Name
 	}
 	for _, name := range []string{"issuing-certificates", "crl-signing", "ocsp-signing"} {
-		bit := usageNames[name]
+		bit, _ := ParseUsage([]string{name})
 		if want.Has(bit) && !rec.Usage.Has(bit) {
 			return fmt.Errorf("requested usage %v for issuer [%v] but only had usage %v", name, ref, rec.Usage)
 		}
@@ -201,20 +202,20 @@ func usageError(rec *issuerRecord, want Usage) error {
 // issuerURLs is the effective URLs of an issuer: its own override when one
 // of its issuing/CRL/OCSP lists is set, else config/urls; templated with the
 // issuer's ID.
-func issuerURLs(tx storage.Tx, rec *issuerRecord) (URLs, error) {
+func issuerURLs(tx storage.Tx, rec *records.Issuer) (URLs, error) {
 	cfg := rec.AIA
-	if cfg.empty() {
-		global, err := getURLs(tx)
+	if cfg.Empty() {
+		global, err := records.GetURLs(tx)
 		if err != nil {
 			return URLs{}, err
 		}
 		cfg = &global
 	}
-	cluster, err := getCluster(tx)
+	cluster, err := records.GetCluster(tx)
 	if err != nil {
 		return URLs{}, err
 	}
-	return cfg.resolve(rec.ID, cluster)
+	return resolveURLs(cfg, rec.ID, cluster)
 }
 
 // ChainPEM renders Chain as PEM strings without trailing newlines.

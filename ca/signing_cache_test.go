@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -127,7 +128,7 @@ func TestSigningIssuerCacheFollowsStorage(t *testing.T) {
 				// lower layer could, to prove the key record is checked.
 				si, err := c.SigningIssuer("first")
 				mustDo(t, err)
-				mustDo(t, c.cfg.Space.Update(func(tx storage.Tx) error { return tx.Delete(keyPrefix + si.KeyID) }))
+				mustDo(t, c.cfg.Space.Update(func(tx storage.Tx) error { return tx.Delete(records.KeyPrefix + si.KeyID) }))
 			},
 			check: wantErrorContaining("unable to fetch corresponding key for issuer"),
 		},
@@ -196,15 +197,17 @@ func TestRecordingTxUncacheable(t *testing.T) {
 		read func(tx storage.Tx) error
 		want bool
 	}{
-		{"get", func(tx storage.Tx) error { tx.Get(issuersConfigKey); return nil }, false},
-		{"full scan", func(tx storage.Tx) error { return tx.Scan(issuerPrefix, "", func(string, []byte) error { return nil }) }, false},
+		{"get", func(tx storage.Tx) error { tx.Get(records.IssuersConfigKey); return nil }, false},
+		{"full scan", func(tx storage.Tx) error {
+			return tx.Scan(records.IssuerPrefix, "", func(string, []byte) error { return nil })
+		}, false},
 		{"partial scan", func(tx storage.Tx) error {
-			return tx.Scan(issuerPrefix, "", func(string, []byte) error { return storage.ErrStop })
+			return tx.Scan(records.IssuerPrefix, "", func(string, []byte) error { return storage.ErrStop })
 		}, true},
 		{"scan after", func(tx storage.Tx) error {
-			return tx.Scan(issuerPrefix, "a", func(string, []byte) error { return nil })
+			return tx.Scan(records.IssuerPrefix, "a", func(string, []byte) error { return nil })
 		}, true},
-		{"keys", func(tx storage.Tx) error { _, err := tx.Keys(issuerPrefix, "", 0); return err }, true},
+		{"keys", func(tx storage.Tx) error { _, err := tx.Keys(records.IssuerPrefix, "", 0); return err }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
