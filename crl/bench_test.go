@@ -41,8 +41,8 @@ func benchEnv(b *testing.B, n int) *env {
 		err := e.space.Update(func(tx storage.Tx) error {
 			for i := start; i < min(start+5000, n); i++ {
 				colon := records.FormatSerial(benchSerial(i))
-				rec := &record{Version: 1, CertificateBytes: sample, RevocationTime: t0.Unix(), RevocationTimeUTC: t0, IssuerID: "root"}
-				if err := putRevocation(tx, colon, rec, t0.Add(24*time.Hour)); err != nil {
+				rec := &records.RevocationRecord{Version: 1, CertificateBytes: sample, RevocationTime: t0.Unix(), RevocationTimeUTC: t0, IssuerID: "root"}
+				if err := records.PutRevocation(tx, colon, rec, t0.Add(24*time.Hour)); err != nil {
 					return err
 				}
 			}

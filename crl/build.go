@@ -1,7 +1,6 @@
 package crl
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,27 +14,21 @@ import (
 	"github.com/pkid-dev/pkid/storage"
 )
 
-// crlState is the CRL bookkeeping of a mount (spec §6.1 crls/config): which
-// CRL each issuer shares, and per CRL the next number, the number of the last
-// complete CRL (the base of deltas) and the complete CRL's nextUpdate. It is
-// written with the CRLs it describes, in one transaction, so numbers survive
-// restarts and never repeat.
+// crlState is the CRL bookkeeping of a mount (records.CRLState), with the
+// numbering rules that builds apply to it. It is written with the CRLs it
+// describes, in one transaction, so numbers survive restarts and never repeat.
 type crlState struct {
-	Version           int                  `json:"version"`
-	IssuerCRL         map[string]string    `json:"issuer_crl"`
-	Number            map[string]int64     `json:"crl_number"`
-	LastComplete      map[string]int64     `json:"last_complete_number"`
-	NextUpdate        map[string]time.Time `json:"next_update"`
-	LastModified      time.Time            `json:"last_modified"`
-	DeltaLastModified time.Time            `json:"delta_last_modified"`
+	records.CRLState
 }
 
+// loadState reads the stored state with every map made, so builds can
+// write to it whether or not a CRL was ever built.
 func loadState(tx storage.Tx) (*crlState, error) {
 	s := &crlState{}
-	if _, err := storage.GetJSON(tx, crlStateKey, s); err != nil {
+	if err := records.GetCRLState(tx, &s.CRLState); err != nil {
 		return nil, err
 	}
-	s.Version = 1
+	s.Version = records.CRLStateVersion
 	if s.IssuerCRL == nil {
 		s.IssuerCRL = map[string]string{}
 	}
@@ -120,7 +113,7 @@ func (m *Manager) snapshot(tx storage.Tx) (*snapshot, error) {
 		return nil, err
 	}
 	s := &snapshot{byID: map[string]*Issuer{}, defaultID: defaultID, state: state, memberOf: map[string]*class{},
-		stateRaw: bytes.Clone(tx.Get(crlStateKey))}
+		stateRaw: records.RawCRLState(tx)}
 	for i := range list {
 		if list[i].Cert == nil {
 			continue
@@ -256,12 +249,12 @@ func (m *Manager) loadEntries(tx storage.Tx, s *snapshot, c *class, dst []byte) 
 		if len(skip) > 0 && skip[hyphen] {
 			return nil
 		}
-		e, err := decodeIndex(hyphen, v, scratch[:0])
+		e, err := records.DecodeRevIndex(hyphen, v, scratch[:0])
 		if err != nil {
 			m.log.Warn("crl: skipping unreadable revocation index entry", "error", err)
 			return nil
 		}
-		dst = appendEntry(dst, e.serial, e.revoked)
+		dst = appendEntry(dst, e.Serial, e.Revoked)
 		n++
 		return nil
 	}
@@ -270,7 +263,7 @@ func (m *Manager) loadEntries(tx storage.Tx, s *snapshot, c *class, dst []byte) 
 		prefixes = append(prefixes, mem.ID)
 	}
 	if c.holdsDefault {
-		ids, err := indexedIssuers(tx)
+		ids, err := records.IndexedIssuers(tx)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -281,7 +274,7 @@ func (m *Manager) loadEntries(tx storage.Tx, s *snapshot, c *class, dst []byte) 
 		}
 	}
 	for _, p := range prefixes {
-		if err := scanIndex(tx, p, add); err != nil {
+		if err := records.ScanRevocationIndex(tx, p, add); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -294,8 +287,9 @@ func (m *Manager) loadEntries(tx storage.Tx, s *snapshot, c *class, dst []byte) 
 
 // signed is one CRL ready to store.
 type signed struct {
-	key string // storage key
-	der []byte
+	id    string // CRL id
+	delta bool
+	der   []byte
 }
 
 // crlParamsFor fills the parts of a CRL's parameters that come from its
@@ -330,7 +324,7 @@ func (m *Manager) signPair(s *snapshot, c *class, cfg CRLConfig, entries, deltaE
 	if err != nil {
 		return nil, err
 	}
-	return []signed{{crlDERPrefix + c.id, full}, d}, nil
+	return []signed{{c.id, false, full}, d}, nil
 }
 
 // signDelta signs a class's delta CRL: revocations since its last complete
@@ -351,7 +345,7 @@ func (m *Manager) signDelta(s *snapshot, c *class, cfg CRLConfig, entries []byte
 		return signed{}, fmt.Errorf("crl: build delta CRL for issuer %s: %w", c.signer.ID, err)
 	}
 	s.state.DeltaLastModified = now
-	return signed{crlDERPrefix + c.id + deltaSuffix, der}, nil
+	return signed{c.id, true, der}, nil
 }
 
 // Rebuild rebuilds every CRL of the mount, complete and delta; force builds
@@ -373,7 +367,7 @@ var errStateMoved = errors.New("crl: CRL state changed during the build")
 // unchanged is the compare of a build's compare-and-swap: the numbering the
 // build started from is still the stored one.
 func (s *snapshot) unchanged(tx storage.Tx) error {
-	if !storage.ValueIs(tx, crlStateKey, s.stateRaw) {
+	if !records.CRLStateIs(tx, s.stateRaw) {
 		return errStateMoved
 	}
 	return nil
@@ -455,7 +449,7 @@ func (m *Manager) readForBuild(cfg CRLConfig) (*buildInput, error) {
 			}
 			in.entries[c] = &classCache{key: c.key, blob: blob, count: n}
 		}
-		in.walKeys, err = tx.Keys(walPrefix, "", 0)
+		in.walKeys, err = records.DeltaWALKeys(tx)
 		return err
 	})
 	return in, err
@@ -474,16 +468,16 @@ func (m *Manager) storeBuild(in *buildInput, out []signed) error {
 			return err
 		}
 		for _, k := range in.walKeys {
-			if err := tx.Delete(walPrefix + k); err != nil {
+			if err := records.DeleteDeltaWAL(tx, k); err != nil {
 				return err
 			}
 		}
 		for _, id := range stale {
-			if err := deleteCRL(tx, id); err != nil {
+			if err := records.DeleteCRLs(tx, id); err != nil {
 				return err
 			}
 		}
-		return storage.PutJSON(tx, crlStateKey, in.s.state)
+		return records.PutCRLState(tx, &in.s.state.CRLState)
 	})
 	if err != nil {
 		return fmt.Errorf("crl: store CRLs: %w", err)
@@ -522,18 +516,11 @@ func pruneState(s *snapshot) []string {
 
 func putSigned(tx storage.Tx, out []signed) error {
 	for _, sg := range out {
-		if err := tx.Put(sg.key, sg.der); err != nil {
+		if err := records.PutCRL(tx, sg.id, sg.delta, sg.der); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func deleteCRL(tx storage.Tx, id string) error {
-	if err := tx.Delete(crlDERPrefix + id); err != nil {
-		return err
-	}
-	return tx.Delete(crlDERPrefix + id + deltaSuffix)
 }
 
 // RebuildDelta rebuilds the delta CRLs now (crl/rotate-delta). Warnings as
@@ -583,13 +570,13 @@ func (m *Manager) rebuildDeltas(ctx context.Context, force bool) ([]string, erro
 		if needFull || cfg.Disable {
 			return nil
 		}
-		return tx.Scan(walPrefix, "", func(hyphen string, v []byte) error {
-			at, issuerID, ok := decodeWAL(v)
+		return records.ScanDeltaWAL(tx, func(hyphen string, v []byte) error {
+			at, issuerID, ok := records.DecodeWAL(v)
 			c := s.classOf(issuerID)
 			if !ok || c == nil {
 				return nil
 			}
-			if serial, err := decodeSerial(hyphen, nil); err == nil {
+			if serial, err := records.DecodeStorageSerial(hyphen, nil); err == nil {
 				entries[c] = appendEntry(entries[c], serial, at)
 				counts[c]++
 			}
@@ -623,7 +610,7 @@ func (m *Manager) rebuildDeltas(ctx context.Context, force bool) ([]string, erro
 		if err := putSigned(tx, out); err != nil {
 			return err
 		}
-		return storage.PutJSON(tx, crlStateKey, s.state)
+		return records.PutCRLState(tx, &s.state.CRLState)
 	})
 	if errors.Is(err, errStateMoved) {
 		return m.rebuildLocked(force) // numbers moved on: renumber everything

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pkid-dev/pkid/errs"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -70,11 +71,7 @@ func (m *Manager) readCRL(ref string, delta bool) (der []byte, pending bool, err
 		if crlID == "" {
 			return errs.Newf(errs.VaultInternal, "unable to find CRL for issuer: id:%s/ref:%s", id, lookup)
 		}
-		key := crlDERPrefix + crlID
-		if delta {
-			key += deltaSuffix
-		}
-		der = tx.Get(key)
+		der = records.GetCRL(tx, crlID, delta)
 		return nil
 	})
 	return der, pending, err

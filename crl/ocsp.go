@@ -72,7 +72,7 @@ func (m *Manager) OCSP(ctx context.Context, der []byte) OCSPAnswer {
 		return OCSPAnswer{OCSPMalformed, ocsp.MalformedRequestErrorResponse}
 	}
 	var signer *Issuer
-	var rec *record
+	var rec *records.RevocationRecord
 	var outcome OCSPOutcome
 	err = m.space.View(func(tx storage.Tx) error {
 		issuers, defaultID, err := m.issuers.Issuers(tx)
@@ -80,7 +80,7 @@ func (m *Manager) OCSP(ctx context.Context, der []byte) OCSPAnswer {
 			return err
 		}
 		if req.SerialNumber.Sign() >= 0 {
-			if rec, err = getRecord(tx, records.FormatSerial(req.SerialNumber)); err != nil {
+			if rec, err = records.GetRevocationRecord(tx, records.FormatSerial(req.SerialNumber)); err != nil {
 				return err
 			}
 		}
@@ -107,7 +107,7 @@ func (m *Manager) OCSP(ctx context.Context, der []byte) OCSPAnswer {
 // revocation names one, else any issuer whose name and key hash match. A
 // match without the ocsp-signing usage answers unauthorized; no match falls
 // back to the default issuer, which signs an "unknown".
-func pickResponder(req *ocsp.Request, issuers []Issuer, defaultID string, rec *record) (*Issuer, OCSPOutcome) {
+func pickResponder(req *ocsp.Request, issuers []Issuer, defaultID string, rec *records.RevocationRecord) (*Issuer, OCSPOutcome) {
 	matchedNoUsage := false
 	try := func(iss *Issuer) *Issuer {
 		if iss.Cert == nil || iss.Signer == nil || !requestMatches(req, iss.Cert) {
@@ -120,7 +120,7 @@ func pickResponder(req *ocsp.Request, issuers []Issuer, defaultID string, rec *r
 		return iss
 	}
 	onlyID := ""
-	if rec != nil && rec.IssuerID != unassignedID {
+	if rec != nil && rec.IssuerID != records.UnassignedIssuer {
 		onlyID = rec.IssuerID
 	}
 	for i := range issuers {
@@ -171,7 +171,7 @@ func nameHash(req *ocsp.Request, cert *x509.Certificate) []byte {
 // ocspSign signs the answer with the issuer itself as the responder.
 // x/crypto/ocsp cannot sign RSA-PSS, so a PSS issuer signs with PKCS#1 v1.5
 // of the same hash, as Vault does.
-func (m *Manager) ocspSign(req *ocsp.Request, iss *Issuer, status int, rec *record, cfg CRLConfig) OCSPAnswer {
+func (m *Manager) ocspSign(req *ocsp.Request, iss *Issuer, status int, rec *records.RevocationRecord, cfg CRLConfig) OCSPAnswer {
 	now := m.clock.Now()
 	tmpl := ocsp.Response{
 		Status:             status,
@@ -184,7 +184,7 @@ func (m *Manager) ocspSign(req *ocsp.Request, iss *Issuer, status int, rec *reco
 		tmpl.NextUpdate = now.Add(d)
 	}
 	if rec != nil {
-		tmpl.RevokedAt = rec.revocation("").Time
+		tmpl.RevokedAt = rec.Revocation("").Time
 		tmpl.RevocationReason = ocsp.Unspecified
 	}
 	body, err := ocsp.CreateResponse(iss.Cert, iss.Cert, tmpl, iss.Signer)

@@ -44,9 +44,9 @@ type candidate struct {
 	cert       *x509.Certificate
 	colon      string
 	storeCert  bool   // presented, verified, and not yet in certs/
-	issuerID   string // its issuer in this mount, or unassignedID
+	issuerID   string // its issuer in this mount, or records.UnassignedIssuer
 	selfIssuer string // the ID of an issuer whose own serial this is
-	existing   *record
+	existing   *records.RevocationRecord
 }
 
 // Revoke revokes a certificate. The order of checks and the messages are
@@ -101,7 +101,7 @@ func (m *Manager) answerWithoutRevoking(c *candidate, expired bool) (*RevokeResu
 	case c.selfIssuer != "":
 		return nil, errs.Invalidf("adding issuer (id: %s) to its own CRL is not allowed", c.selfIssuer)
 	case c.existing != nil:
-		return &RevokeResult{Time: c.existing.revocation(c.colon).Time}, nil
+		return &RevokeResult{Time: c.existing.Revocation(c.colon).Time}, nil
 	}
 	return &RevokeResult{Warnings: []string{fmt.Sprintf(
 		"certificate with serial %s already expired; refusing to add to CRL", c.colon)}}, nil
@@ -154,7 +154,7 @@ func (m *Manager) find(r RevokeRequest) (*candidate, error) {
 			return err
 		}
 		cand.associate(issuers)
-		cand.existing, err = getRecord(tx, cand.colon)
+		cand.existing, err = records.GetRevocationRecord(tx, cand.colon)
 		return err
 	})
 	return cand, err
@@ -219,7 +219,7 @@ func verifyPresented(tx storage.Tx, cert *x509.Certificate, issuers []Issuer) (*
 // associate finds the issuer that signed the certificate (same DN, valid
 // signature; spec §6.2) and notices an issuer's own serial.
 func (c *candidate) associate(issuers []Issuer) {
-	c.issuerID = unassignedID
+	c.issuerID = records.UnassignedIssuer
 	for _, iss := range issuers {
 		if iss.Cert == nil {
 			continue
@@ -227,16 +227,16 @@ func (c *candidate) associate(issuers []Issuer) {
 		if records.FormatSerial(iss.Cert.SerialNumber) == c.colon && c.selfIssuer == "" {
 			c.selfIssuer = iss.ID
 		}
-		if c.issuerID == unassignedID && iss.ID != c.selfIssuer &&
+		if c.issuerID == records.UnassignedIssuer && iss.ID != c.selfIssuer &&
 			bytes.Equal(c.cert.RawIssuer, iss.Cert.RawSubject) && c.cert.CheckSignatureFrom(iss.Cert) == nil {
 			c.issuerID = iss.ID
 		}
 	}
 }
 
-func (c *candidate) record(now time.Time) *record {
-	return &record{
-		Version:           recordVersion,
+func (c *candidate) record(now time.Time) *records.RevocationRecord {
+	return &records.RevocationRecord{
+		Version:           records.RevocationVersion,
 		CertificateBytes:  c.cert.Raw,
 		RevocationTime:    now.Unix(),
 		RevocationTimeUTC: now.UTC(),
@@ -254,8 +254,8 @@ func (m *Manager) storePresented(c *candidate) error {
 
 // writeRecord stores the revocation unless a concurrent revoke got there
 // first, in which case it returns that record.
-func writeRecord(tx storage.Tx, c *candidate, rec *record, wal bool) (*record, error) {
-	existing, err := getRecord(tx, c.colon)
+func writeRecord(tx storage.Tx, c *candidate, rec *records.RevocationRecord, wal bool) (*records.RevocationRecord, error) {
+	existing, err := records.GetRevocationRecord(tx, c.colon)
 	if err != nil || existing != nil {
 		return existing, err
 	}
@@ -264,11 +264,11 @@ func writeRecord(tx storage.Tx, c *candidate, rec *record, wal bool) (*record, e
 			return nil, err
 		}
 	}
-	if err := putRevocation(tx, c.colon, rec, c.cert.NotAfter); err != nil {
+	if err := records.PutRevocation(tx, c.colon, rec, c.cert.NotAfter); err != nil {
 		return nil, err
 	}
 	if wal {
-		return nil, tx.Put(walPrefix+records.StorageSerial(c.colon), walValue(rec.RevocationTimeUTC, c.issuerID))
+		return nil, records.PutDeltaWAL(tx, c.colon, rec.RevocationTimeUTC, c.issuerID)
 	}
 	return nil, nil
 }
@@ -288,8 +288,8 @@ func (m *Manager) revokeRecordOnly(c *candidate, now time.Time, wal bool) (*Revo
 // own, run by commit (m.space.Update, or the group commit m.space.Commit),
 // and counts the change. prior is the answer when a concurrent revoke got
 // there first.
-func (m *Manager) storeRecord(commit func(func(storage.Tx) error) error, c *candidate, rec *record, wal bool) (prior *RevokeResult, err error) {
-	var existing *record
+func (m *Manager) storeRecord(commit func(func(storage.Tx) error) error, c *candidate, rec *records.RevocationRecord, wal bool) (prior *RevokeResult, err error) {
+	var existing *records.RevocationRecord
 	err = commit(func(tx storage.Tx) error {
 		var err error
 		existing, err = writeRecord(tx, c, rec, wal)
@@ -299,7 +299,7 @@ func (m *Manager) storeRecord(commit func(func(storage.Tx) error) error, c *cand
 		return nil, fmt.Errorf("crl: store revocation: %w", err)
 	}
 	if existing != nil {
-		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
+		return &RevokeResult{Time: existing.Revocation(c.colon).Time}, nil
 	}
 	m.version.Add(1)
 	if wal {
@@ -325,7 +325,7 @@ func (m *Manager) revokeAndBuild(c *candidate, now time.Time) (*RevokeResult, er
 	fresh := false
 	err := m.space.View(func(tx storage.Tx) error {
 		var err error
-		if c.existing, err = getRecord(tx, c.colon); err != nil || c.existing != nil {
+		if c.existing, err = records.GetRevocationRecord(tx, c.colon); err != nil || c.existing != nil {
 			return err
 		}
 		if s, err = m.snapshot(tx); err != nil {
@@ -349,7 +349,7 @@ func (m *Manager) revokeAndBuild(c *candidate, now time.Time) (*RevokeResult, er
 		return nil, err
 	}
 	if c.existing != nil {
-		return &RevokeResult{Time: c.existing.revocation(c.colon).Time}, nil
+		return &RevokeResult{Time: c.existing.Revocation(c.colon).Time}, nil
 	}
 	if fresh {
 		return m.revokeThenRebuild(c, now)
@@ -399,7 +399,7 @@ func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, ca
 		}
 		return nil, err
 	}
-	var existing *record
+	var existing *records.RevocationRecord
 	err = m.space.Update(func(tx storage.Tx) error {
 		if err := s.unchanged(tx); err != nil {
 			return err
@@ -411,7 +411,7 @@ func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, ca
 		if err := putSigned(tx, out); err != nil {
 			return err
 		}
-		return storage.PutJSON(tx, crlStateKey, s.state)
+		return records.PutCRLState(tx, &s.state.CRLState)
 	})
 	if errors.Is(err, errStateMoved) {
 		// Another writer built CRLs meanwhile: the cached entries may
@@ -425,7 +425,7 @@ func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, ca
 		if err != nil {
 			return nil, fmt.Errorf("crl: store revocation: %w", err)
 		}
-		return &RevokeResult{Time: existing.revocation(c.colon).Time}, nil
+		return &RevokeResult{Time: existing.Revocation(c.colon).Time}, nil
 	}
 	// Only this revocation changed the index since v0, and every cache
 	// already holds it, so all stay valid at the next version.
@@ -463,7 +463,7 @@ func (m *Manager) signAll(s *snapshot, caches map[*class]*classCache, cfg CRLCon
 
 // recordThenFail stores a revocation whose CRL rebuild failed, and returns
 // the failure worded as Vault's revoke handler words it.
-func (m *Manager) recordThenFail(c *candidate, rec *record, buildErr error) (*RevokeResult, error) {
+func (m *Manager) recordThenFail(c *candidate, rec *records.RevocationRecord, buildErr error) (*RevokeResult, error) {
 	if prior, err := m.storeRecord(m.space.Update, c, rec, false); err != nil || prior != nil {
 		return prior, err
 	}
@@ -495,7 +495,7 @@ func (m *Manager) RecordIssuerRevocation(tx storage.Tx, cert *x509.Certificate, 
 	if records.GetCert(tx, colon) == nil {
 		return nil
 	}
-	if rec, err := getRecord(tx, colon); err != nil || rec != nil {
+	if rec, err := records.GetRevocationRecord(tx, colon); err != nil || rec != nil {
 		return err
 	}
 	issuers, _, err := m.issuers.Issuers(tx)
@@ -505,7 +505,7 @@ func (m *Manager) RecordIssuerRevocation(tx storage.Tx, cert *x509.Certificate, 
 	c := &candidate{cert: cert, colon: colon}
 	c.associate(issuers)
 	rec := c.record(at)
-	if err := storage.PutJSON(tx, recordKey(colon), rec); err != nil {
+	if err := records.PutRevocationRecord(tx, colon, rec); err != nil {
 		return err
 	}
 	// The commit is the caller's, so the index version is bumped now; a
@@ -515,29 +515,21 @@ func (m *Manager) RecordIssuerRevocation(tx storage.Tx, cert *x509.Certificate, 
 	// A self-signed certificate is on no CRL at all; one signed by another
 	// issuer of the mount is indexed under it, so it stays on that CRL
 	// should the revoked issuer itself be deleted.
-	if c.issuerID == unassignedID {
+	if c.issuerID == records.UnassignedIssuer {
 		return nil
 	}
-	return tx.Put(indexKey(c.issuerID, colon), indexValue(rec.RevocationTimeUTC, cert.NotAfter))
+	return records.PutRevIndex(tx, c.issuerID, colon, records.RevIndexValue(rec.RevocationTimeUTC, cert.NotAfter))
 }
 
 // ListRevoked lists revoked serials (colon form) after the given serial
 // (either form) and at most limit of them when limit > 0.
 func (m *Manager) ListRevoked(ctx context.Context, after string, limit int) ([]string, error) {
-	if after != "" {
-		if n, err := records.NormalizeSerial(after); err == nil {
-			after = records.StorageSerial(n)
-		}
-	}
 	var keys []string
 	err := m.space.View(func(tx storage.Tx) error {
 		var err error
-		keys, err = tx.Keys(revokedPrefix, after, limit)
+		keys, err = records.ListRevocations(tx, after, limit)
 		return err
 	})
-	for i, k := range keys {
-		keys[i] = strings.ReplaceAll(k, "-", ":")
-	}
 	return keys, err
 }
 

@@ -89,10 +89,6 @@ type tidyRunner struct {
 	backoffUntil time.Time
 }
 
-// lastTidyKey keeps lastTidy across restarts, as Vault keeps its last
-// auto-tidy time, so a restart does not postpone auto-tidy.
-const lastTidyKey = records.LastTidyKey
-
 func newTidyRunner(now, last time.Time) *tidyRunner {
 	if last.IsZero() {
 		last = now
@@ -100,10 +96,12 @@ func newTidyRunner(now, last time.Time) *tidyRunner {
 	return &tidyRunner{status: TidyStatus{State: TidyInactive}, lastTidy: last, started: now}
 }
 
-// loadLastTidy reads the stored last auto-tidy time (zero if none).
+// loadLastTidy reads the stored last auto-tidy time (zero if none). It is
+// kept across restarts, as Vault keeps it, so a restart does not postpone
+// auto-tidy.
 func loadLastTidy(tx storage.Tx) (time.Time, error) {
-	var t time.Time
-	if _, err := storage.GetJSON(tx, lastTidyKey, &t); err != nil {
+	t, err := records.GetLastAutoTidy(tx)
+	if err != nil {
 		return time.Time{}, fmt.Errorf("crl: load last auto-tidy time: %w", err)
 	}
 	return t, nil
@@ -115,7 +113,7 @@ func (m *Manager) setLastTidy(at time.Time) {
 	m.tidy.mu.Lock()
 	m.tidy.lastTidy = at
 	m.tidy.mu.Unlock()
-	if err := m.space.Commit(func(tx storage.Tx) error { return storage.PutJSON(tx, lastTidyKey, at) }); err != nil {
+	if err := m.space.Commit(func(tx storage.Tx) error { return records.PutLastAutoTidy(tx, at) }); err != nil {
 		m.log.Warn("crl: failed persisting the last tidy time", "error", err)
 	}
 }
@@ -237,10 +235,12 @@ func (m *Manager) TidyStatus(ctx context.Context) (TidyStatus, error) {
 		var certs, revoked int
 		err := m.space.View(func(tx storage.Tx) error {
 			count := func(_ string, _ []byte) error { certs++; return nil }
-			if err := tx.Scan(records.CertPrefix, "", count); err != nil {
+			if err := records.ScanCerts(tx, "", count); err != nil {
 				return err
 			}
-			return tx.Scan(revokedPrefix, "", func(string, []byte) error { revoked++; return nil })
+			var err error
+			revoked, err = records.CountRevocations(tx)
+			return err
 		})
 		if err != nil {
 			return s, err
@@ -363,7 +363,7 @@ func (m *Manager) tidyCertStore(ctx context.Context, run tidyRun) (int, error) {
 		var seen int
 		now := m.clock.Now()
 		err := m.space.View(func(tx storage.Tx) error {
-			return tx.Scan(records.CertPrefix, after, func(k string, v []byte) error {
+			return records.ScanCerts(tx, after, func(k string, v []byte) error {
 				after = k
 				seen++
 				if verdict, ok := judgeCert(k, v, now, run); ok {
@@ -443,9 +443,9 @@ func (m *Manager) deleteCerts(ctx context.Context, cands []certVerdict, run tidy
 
 func deleteIfExpired(tx storage.Tx, c certVerdict, now time.Time, run tidyRun) (certs, revs, wal int, err error) {
 	if c.invalid {
-		return 1, 0, 0, tx.Delete(records.CertKey(c.colon))
+		return 1, 0, 0, records.DeleteCert(tx, c.colon)
 	}
-	rec, err := getRecord(tx, c.colon)
+	rec, err := records.GetRevocationRecord(tx, c.colon)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -456,7 +456,7 @@ func deleteIfExpired(tx storage.Tx, c certVerdict, now time.Time, run tidyRun) (
 	if !c.notAfter.Add(buffer).Before(now) {
 		return 0, 0, 0, nil
 	}
-	if err := tx.Delete(records.CertKey(c.colon)); err != nil {
+	if err := records.DeleteCert(tx, c.colon); err != nil {
 		return 0, 0, 0, err
 	}
 	if rec == nil || !run.RevokedCerts {
@@ -469,14 +469,14 @@ func deleteIfExpired(tx storage.Tx, c certVerdict, now time.Time, run tidyRun) (
 // removeRevocation deletes a revocation: record, index entry, and a delta
 // WAL entry if one is pending. It reports whether a WAL entry went.
 func removeRevocation(tx storage.Tx, colon, issuerID string) (int, error) {
-	if err := deleteRevocation(tx, colon, issuerID); err != nil {
+	if err := records.DeleteRevocation(tx, colon, issuerID); err != nil {
 		return 0, err
 	}
-	walKey := walPrefix + records.StorageSerial(colon)
-	if tx.Get(walKey) == nil {
-		return 0, nil
+	had, err := records.DeleteDeltaWALIfAny(tx, colon)
+	if had {
+		return 1, err
 	}
-	return 1, tx.Delete(walKey)
+	return 0, err
 }
 
 // afterIndexChange tells builds that the revocation index changed.

@@ -69,17 +69,17 @@ func (m *Manager) judgeRevocations(after *string, page int, run tidyRun, known m
 	seen := 0
 	now := m.clock.Now()
 	err := m.space.View(func(tx storage.Tx) error {
-		return tx.Scan(indexPrefix, *after, func(k string, v []byte) error {
+		return records.ScanAllRevocationIndex(tx, *after, func(k string, v []byte) error {
 			*after = k
 			seen++
 			issuerID, hyphen, _ := strings.Cut(k, "/")
-			e, err := decodeIndex(hyphen, v, nil)
+			e, err := records.DecodeRevIndex(hyphen, v, nil)
 			if err != nil {
 				m.log.Warn("crl: tidy: unreadable revocation index entry", "key", k, "error", err)
 				return nil
 			}
 			verdict := revVerdict{issuerID: issuerID, colon: strings.ReplaceAll(hyphen, "-", ":")}
-			verdict.expired = run.RevokedCerts && e.notAfter.Add(run.revokedSafety).Before(now)
+			verdict.expired = run.RevokedCerts && e.NotAfter.Add(run.revokedSafety).Before(now)
 			verdict.reassoc = run.IssuerAssocs && !known[issuerID]
 			if verdict.reassoc && !verdict.expired {
 				verdict.newID = reassociate(tx, verdict.colon, issuers)
@@ -100,15 +100,15 @@ func (m *Manager) judgeRevocations(after *string, page int, run tidyRun, known m
 }
 
 // reassociate finds the current issuer of a revoked certificate, or
-// unassignedID ("" when the record is gone).
+// records.UnassignedIssuer ("" when the record is gone).
 func reassociate(tx storage.Tx, colon string, issuers []Issuer) string {
-	rec, err := getRecord(tx, colon)
+	rec, err := records.GetRevocationRecord(tx, colon)
 	if err != nil || rec == nil {
 		return ""
 	}
 	cert, err := x509.ParseCertificate(rec.CertificateBytes)
 	if err != nil {
-		return unassignedID
+		return records.UnassignedIssuer
 	}
 	c := &candidate{cert: cert, colon: colon}
 	c.associate(issuers)
@@ -129,8 +129,7 @@ func (m *Manager) applyRevocationVerdicts(ctx context.Context, cands []revVerdic
 		err := m.space.Commit(func(tx storage.Tx) error {
 			revs, wal, moved, missing = 0, 0, 0, 0
 			for _, v := range chunk {
-				idx := indexKey(v.issuerID, v.colon)
-				value := tx.Get(idx)
+				value := records.GetRevIndex(tx, v.issuerID, v.colon)
 				if value == nil {
 					continue // revoked again elsewhere, or already gone
 				}
@@ -141,7 +140,7 @@ func (m *Manager) applyRevocationVerdicts(ctx context.Context, cands []revVerdic
 				case v.expired:
 					// Vault deletes the certificate too but counts only
 					// the revocation (path_tidy.go doTidyRevocationStore).
-					if err := tx.Delete(records.CertKey(v.colon)); err != nil {
+					if err := records.DeleteCert(tx, v.colon); err != nil {
 						return err
 					}
 					w, err := removeRevocation(tx, v.colon, v.issuerID)
@@ -173,18 +172,18 @@ func (m *Manager) applyRevocationVerdicts(ctx context.Context, cands []revVerdic
 
 // moveRevocation files a revocation under its newly found issuer.
 func moveRevocation(tx storage.Tx, v revVerdict, indexValue []byte) error {
-	rec, err := getRecord(tx, v.colon)
+	rec, err := records.GetRevocationRecord(tx, v.colon)
 	if err != nil || rec == nil {
 		return err
 	}
 	rec.IssuerID = v.newID
-	if err := storage.PutJSON(tx, recordKey(v.colon), rec); err != nil {
+	if err := records.PutRevocationRecord(tx, v.colon, rec); err != nil {
 		return err
 	}
-	if err := tx.Delete(indexKey(v.issuerID, v.colon)); err != nil {
+	if err := records.DeleteRevIndex(tx, v.issuerID, v.colon); err != nil {
 		return err
 	}
-	return tx.Put(indexKey(v.newID, v.colon), indexValue)
+	return records.PutRevIndex(tx, v.newID, v.colon, indexValue)
 }
 
 // tidyExpiredIssuers deletes issuers expired past issuer_safety_buffer,

@@ -43,3 +43,10 @@ func ListCerts(tx storage.Tx, after string, limit int) ([]string, error) {
 	}
 	return keys, nil
 }
+
+// ScanCerts calls fn for every stored certificate after the hyphen-form
+// serial after, in storage order, with the serial in hyphen form and the
+// DER; tidy pages through the store with it.
+func ScanCerts(tx storage.Tx, after string, fn func(hyphen string, der []byte) error) error {
+	return tx.Scan(CertPrefix, after, fn)
+}
