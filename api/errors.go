@@ -15,7 +15,7 @@ var (
 	errRouting              = errors.New("routing error")
 	errUnsupportedPath      = &errs.Error{Kind: errs.NotFound, Msg: "unsupported path", Err: errRouting}
 	errUnsupportedOperation = &errs.Error{Kind: errs.Unsupported, Msg: "unsupported operation", Err: errRouting}
-	errPermissionDenied     = errs.New(errs.PermissionDenied, "permission denied")
+	errPermissionDenied     = errs.New(errs.Denied, "permission denied")
 )
 
 // errNoRoute is Vault's answer for a path under no mount.

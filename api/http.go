@@ -174,7 +174,7 @@ func (s *Server) readData(w http.ResponseWriter, r *http.Request, op Operation) 
 	if op == OpPatch {
 		ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || ct != "application/merge-patch+json" {
-			return nil, nil, errs.Newf(errs.Unsupported415,
+			return nil, nil, errs.Newf(errs.UnsupportedMedia,
 				"PATCH requires Content-Type of application/merge-patch+json, provided %s", ct)
 		}
 	}

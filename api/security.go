@@ -52,7 +52,7 @@ func (s *Server) ReopenAudit() error { return s.sec.audit.Reopen() }
 // so its body reads "1 error occurred:\n\t* permission denied\n\n".
 var (
 	errMultiError = errors.New("multierror")
-	errACLDenied  = &errs.Error{Kind: errs.PermissionDenied, Msg: "permission denied", Err: errMultiError}
+	errACLDenied  = &errs.Error{Kind: errs.Denied, Msg: "permission denied", Err: errMultiError}
 )
 
 // aclOperation maps a request to the operation the ACL checks. A write is

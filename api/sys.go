@@ -532,7 +532,7 @@ func (s *Server) handleUIMount(_ context.Context, req *Request) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
-	preflight := errs.Newf(errs.PermissionDenied,
+	preflight := errs.Newf(errs.Denied,
 		"preflight capability check returned 403, please ensure client's policies grant access to path %q", path)
 	e, ok := s.matchingMountEntry(path)
 	if !ok {

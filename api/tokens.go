@@ -298,7 +298,7 @@ type tokenParam struct {
 
 // errBadToken is Vault's answer to a lookup of a token that does not exist:
 // an error response with a permission-denied status.
-var errBadToken = errs.New(errs.PermissionDenied, "bad token")
+var errBadToken = errs.New(errs.Denied, "bad token")
 
 func (s *Server) handleTokenLookup(_ context.Context, req *Request) (*Response, error) {
 	var in tokenParam

@@ -106,7 +106,7 @@ func TestSigningIssuerErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := c.SigningIssuer(tt.ref)
-		if err == nil || err.Error() != tt.want || !errors.Is(err, errs.VaultInternal) {
+		if err == nil || err.Error() != tt.want || !errors.Is(err, errs.InvalidVault500) {
 			t.Errorf("%s: %v", tt.name, err)
 		}
 	}
@@ -118,7 +118,7 @@ func TestSigningIssuerErrors(t *testing.T) {
 	_, err := c.SigningIssuer("r")
 	want := "error fetching CA certificate: error while attempting to use issuer " + root.IssuerID +
 		": requested usage issuing-certificates for issuer [id:" + root.IssuerID + " / name:r] but only had usage crl-signing,read-only"
-	if err == nil || err.Error() != want || !errors.Is(err, errs.VaultInternal) {
+	if err == nil || err.Error() != want || !errors.Is(err, errs.InvalidVault500) {
 		t.Errorf("usage: %v", err)
 	}
 	// A keyless issuer: import a root certificate from elsewhere.

@@ -55,7 +55,7 @@ func FuzzSignCSR(f *testing.F) {
 			case err == nil:
 				verify(t, l.Cert, root.Cert)
 			case errs.KindOf(err) == errs.Invalid:
-			case errs.KindOf(err) == errs.VaultInternal && len(errs.Message(err)) > 0:
+			case errs.KindOf(err) == errs.InvalidVault500 && len(errs.Message(err)) > 0:
 				// Vault's own 500s ("unable to create certificate: ...")
 			default:
 				t.Fatalf("unexplained error: %v", err)
@@ -96,7 +96,7 @@ func FuzzIssueRequest(f *testing.F) {
 					t.Fatalf("DNS SANs not sorted and unique: %q", l.Cert.DNSNames)
 				}
 			case errs.KindOf(err) == errs.Invalid:
-			case errs.KindOf(err) == errs.VaultInternal && len(errs.Message(err)) > 0:
+			case errs.KindOf(err) == errs.InvalidVault500 && len(errs.Message(err)) > 0:
 			default:
 				t.Fatalf("%s: unexplained error: %v", role, err)
 			}

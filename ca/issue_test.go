@@ -166,7 +166,7 @@ func TestIssueRefusals(t *testing.T) {
 	c.putRole(t, "elsewhere", map[string]any{"allowed_domains": "example.com", "allow_subdomains": true, "issuer_ref": "nope"})
 	// No issuer yet: Vault's 500.
 	_, err := c.Issue(ctx, "web", issueReq("a.example.com"), leafOpts)
-	if errs.KindOf(err) != errs.VaultInternal || errs.Message(err) != "could not fetch the CA certificate (was one set?): no default issuer currently configured" {
+	if errs.KindOf(err) != errs.InvalidVault500 || errs.Message(err) != "could not fetch the CA certificate (was one set?): no default issuer currently configured" {
 		t.Fatalf("no issuer: %v", err)
 	}
 	c.ecRoot(t, "root")
@@ -179,9 +179,9 @@ func TestIssueRefusals(t *testing.T) {
 	}{
 		{"unknown role", "nope", issueReq("a.example.com"), errs.Invalid, "unknown role: nope"},
 		{"any without key_type", "any", issueReq("a.example.com"), errs.Invalid, `role key type "any" not allowed for issuing certificates without providing key_type and/or key_bits request parameters`},
-		{"any with bad bits", "any", issueReq("a.example.com", func(r *IssueRequest) { r.KeyType = str("rsa"); r.KeyBits = intp(1024) }), errs.VaultInternal, "failed to validate role: RSA keys < 2048 bits are unsafe and not supported: got 1024"},
+		{"any with bad bits", "any", issueReq("a.example.com", func(r *IssueRequest) { r.KeyType = str("rsa"); r.KeyBits = intp(1024) }), errs.InvalidVault500, "failed to validate role: RSA keys < 2048 bits are unsafe and not supported: got 1024"},
 		{"bad format", "web", issueReq("a.example.com", func(r *IssueRequest) { r.Format = "json" }), errs.Invalid, `the "format" path parameter must be "pem", "der", or "pem_bundle"`},
-		{"unknown issuer", "elsewhere", issueReq("a.example.com"), errs.VaultInternal, "could not fetch the CA certificate (was one set?): unable to find PKI issuer for reference: nope"},
+		{"unknown issuer", "elsewhere", issueReq("a.example.com"), errs.InvalidVault500, "could not fetch the CA certificate (was one set?): unable to find PKI issuer for reference: nope"},
 		{"name refused", "web", issueReq("a.example.org"), errs.Invalid, "common name a.example.org not allowed by this role"},
 		{"beyond the CA", "web", issueReq("a.example.com", func(r *IssueRequest) { r.TTL = 9000 * time.Hour }), errs.Invalid, "cannot satisfy request, as TTL would result in notAfter"},
 	}

@@ -86,7 +86,7 @@ func (a *Authority) ListIssuers() ([]IssuerSummary, error) {
 	return out, err
 }
 
-// Issuer reads one issuer. An unknown reference is errs.VaultInternal
+// Issuer reads one issuer. An unknown reference is errs.InvalidVault500
 // (Vault answers 500): "unable to find PKI issuer for reference: X", or
 // "no default issuer currently configured".
 func (a *Authority) Issuer(ref string) (*IssuerInfo, error) {
@@ -94,7 +94,7 @@ func (a *Authority) Issuer(ref string) (*IssuerInfo, error) {
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
 		rec, err := issuerKind.resolve(tx, ref)
 		if err != nil {
-			return refErr(err, errs.VaultInternal, "")
+			return refErr(err, errs.InvalidVault500, "")
 		}
 		info, err = a.issuerInfo(rec)
 		return err
@@ -165,7 +165,7 @@ func (a *Authority) UpdateIssuer(ctx context.Context, ref string, u IssuerUpdate
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
 		rec, err := issuerKind.resolve(tx, ref)
 		if err != nil {
-			return refErr(err, errs.VaultInternal, "")
+			return refErr(err, errs.InvalidVault500, "")
 		}
 		oldName := rec.Name
 		if err := a.applyIssuerUpdate(tx, rec, u); err != nil {
@@ -278,7 +278,7 @@ func (a *Authority) applyIssuerUpdate(tx storage.Tx, rec *records.Issuer, u Issu
 	if u.RevocationSignatureAlgorithm != nil {
 		alg := signatureAlgorithmNames[strings.ToLower(*u.RevocationSignatureAlgorithm)]
 		if !algorithmSuitsKey(cert.PublicKeyAlgorithm, alg) {
-			return errs.Newf(errs.VaultInternal, "unable to use issuer of type %v to sign with %v key type", cert.PublicKeyAlgorithm, alg)
+			return errs.Newf(errs.InvalidVault500, "unable to use issuer of type %v to sign with %v key type", cert.PublicKeyAlgorithm, alg)
 		}
 		rec.RevocationSigAlg = signatureAlgorithmName(alg)
 	}
@@ -338,7 +338,7 @@ func (a *Authority) setManualChain(tx storage.Tx, rec *records.Issuer, refs []st
 		}
 		target, err := issuerKind.resolve(tx, r)
 		if err != nil {
-			return refErr(err, errs.VaultInternal, "")
+			return refErr(err, errs.InvalidVault500, "")
 		}
 		if i == 0 && target.ID != rec.ID {
 			return errs.Invalidf("expected first cert in chain to be a self-reference, but was: %v/%v", r, target.ID)
@@ -437,7 +437,7 @@ func (a *Authority) RevokeIssuer(ctx context.Context, ref string) (*IssuerInfo, 
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
 		var err error
 		if rec, err = issuerKind.resolve(tx, ref); err != nil {
-			return refErr(err, errs.VaultInternal, "")
+			return refErr(err, errs.InvalidVault500, "")
 		}
 		if already = rec.Revoked; already {
 			return nil

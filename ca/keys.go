@@ -56,14 +56,14 @@ func (a *Authority) ListKeys() ([]KeyInfo, error) {
 	return out, err
 }
 
-// Key reads one key; an unknown reference is errs.VaultInternal (500 in
+// Key reads one key; an unknown reference is errs.InvalidVault500 (500 in
 // Vault): "unable to find PKI key for reference: X".
 func (a *Authority) Key(ref string) (*KeyInfo, error) {
 	var info *KeyInfo
 	err := a.cfg.Space.View(func(tx storage.Tx) error {
 		rec, err := keyKind.resolve(tx, ref)
 		if err != nil {
-			return refErr(err, errs.VaultInternal, "")
+			return refErr(err, errs.InvalidVault500, "")
 		}
 		info, err = a.keyInfo(rec, "")
 		return err
@@ -81,7 +81,7 @@ func (a *Authority) RenameKey(ref, name string) (*KeyInfo, []string, error) {
 	err := a.cfg.Space.Update(func(tx storage.Tx) error {
 		rec, err := keyKind.resolve(tx, ref)
 		if err != nil {
-			return refErr(err, errs.VaultInternal, "")
+			return refErr(err, errs.InvalidVault500, "")
 		}
 		if taken, err := keyKind.nameTaken(tx, name, rec.ID); err != nil || taken {
 			return orErr(err, errKeyNameInUse)

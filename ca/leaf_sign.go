@@ -36,7 +36,7 @@ func signLeafCert(rnd io.Reader, tmpl, parent *x509.Certificate, pub crypto.Publ
 		}
 		// Values the policy let through but X.509 cannot encode (a
 		// non-ASCII e-mail SAN, say) are Vault's 500 with this text.
-		return nil, errs.Wrap(errs.VaultInternal, err, "unable to create certificate: "+err.Error())
+		return nil, errs.Wrap(errs.InvalidVault500, err, "unable to create certificate: "+err.Error())
 	}
 	sig, err := crypto.SignMessage(key, rnd, capture.tbs, capture.opts)
 	if err != nil {

@@ -55,10 +55,10 @@ func TestUpdateIssuer(t *testing.T) {
 		{"bad leaf behavior", IssuerUpdate{LeafNotAfterBehavior: str("maybe")}, "Unknown value for field `leaf_not_after_behavior`. Possible values are `err`, `truncate`, and `permit`.", errs.Invalid},
 		{"bad usage", IssuerUpdate{Usage: &[]string{"signing"}}, "Unable to parse specified usages: [signing] - valid values are crl-signing,issuing-certificates,ocsp-signing,read-only", errs.Invalid},
 		{"bad algorithm", IssuerUpdate{RevocationSignatureAlgorithm: str("md5")}, "Unknown signature algorithm value: md5", errs.Invalid},
-		{"algorithm for another key type", IssuerUpdate{RevocationSignatureAlgorithm: str("sha256withrsa")}, "unable to use issuer of type ECDSA to sign with SHA256-RSA key type", errs.VaultInternal},
+		{"algorithm for another key type", IssuerUpdate{RevocationSignatureAlgorithm: str("sha256withrsa")}, "unable to use issuer of type ECDSA to sign with SHA256-RSA key type", errs.InvalidVault500},
 		{"bad url", IssuerUpdate{OCSPServers: &[]string{"not a url"}}, "invalid URL found in Authority Information Access (AIA) parameter ocsp_servers: not a url", errs.Invalid},
 		{"manual chain must start with self", IssuerUpdate{ManualChain: &[]string{"other"}}, "expected first cert in chain to be a self-reference, but was: other/", errs.Invalid},
-		{"manual chain unknown ref", IssuerUpdate{ManualChain: &[]string{"self", "ghost"}}, "unable to find PKI issuer for reference: ghost", errs.VaultInternal},
+		{"manual chain unknown ref", IssuerUpdate{ManualChain: &[]string{"self", "ghost"}}, "unable to find PKI issuer for reference: ghost", errs.InvalidVault500},
 	}
 	for _, tt := range tests {
 		_, _, err := c.UpdateIssuer(ctx, "renamed", tt.u, false)
@@ -66,7 +66,7 @@ func TestUpdateIssuer(t *testing.T) {
 			t.Errorf("%s: %v (kind %v)", tt.name, err, errs.KindOf(err))
 		}
 	}
-	if _, _, err := c.UpdateIssuer(ctx, "ghost", IssuerUpdate{}, false); err == nil || err.Error() != "unable to find PKI issuer for reference: ghost" || !errors.Is(err, errs.VaultInternal) {
+	if _, _, err := c.UpdateIssuer(ctx, "ghost", IssuerUpdate{}, false); err == nil || err.Error() != "unable to find PKI issuer for reference: ghost" || !errors.Is(err, errs.InvalidVault500) {
 		t.Errorf("unknown ref: %v", err)
 	}
 	// A manual chain replaces the automatic one.
@@ -172,7 +172,7 @@ func TestKeys(t *testing.T) {
 	if _, _, err := c.RenameKey(k1.ID, "bad name"); err == nil || err.Error() != "new key name outside of valid character limits" {
 		t.Errorf("bad name: %v", err)
 	}
-	if _, err := c.Key("ghost"); err == nil || err.Error() != "unable to find PKI key for reference: ghost" || !errors.Is(err, errs.VaultInternal) {
+	if _, err := c.Key("ghost"); err == nil || err.Error() != "unable to find PKI key for reference: ghost" || !errors.Is(err, errs.InvalidVault500) {
 		t.Errorf("unknown key: %v", err)
 	}
 	// A key in use cannot go; the default key goes with a warning.

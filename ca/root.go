@@ -182,10 +182,10 @@ func (a *Authority) rootURLs() (URLs, []string, error) {
 		return urls, nil, nil
 	}
 	if !errors.Is(err, errNoIssuerIDForTemplate) {
-		return URLs{}, nil, errs.Wrap(errs.VaultInternal, err, "unable to parse AIA URL information: "+err.Error())
+		return URLs{}, nil, errs.Wrap(errs.InvalidVault500, err, "unable to parse AIA URL information: "+err.Error())
 	}
 	if _, err2 := resolveURLs(&cfg, "empty-issuer-id", cluster); err2 != nil {
-		return URLs{}, nil, errs.Wrap(errs.VaultInternal, err2, "unable to parse AIA URL information: "+err2.Error()+
+		return URLs{}, nil, errs.Wrap(errs.InvalidVault500, err2, "unable to parse AIA URL information: "+err2.Error()+
 			"\nUsing templated AIA URL's {{issuer_id}} field when generating root certificates is not supported.")
 	}
 	return URLs{}, []string{warnRootAIA}, nil

@@ -428,7 +428,7 @@ func TestSignIntermediateRefusals(t *testing.T) {
 		{"not pem", "root", "hello", "csr contains no data", errs.Invalid},
 		{"unparsable", "root", block[0] + "\nMIIB\n" + block[len(block)-2] + "\n", "certificate request could not be parsed", errs.Invalid},
 		{"bad signature", "root", string(badSig), "request signature invalid", errs.Invalid},
-		{"unknown issuer", "nope", good, "could not fetch the CA certificate (was one set?): unable to find PKI issuer for reference: nope", errs.VaultInternal},
+		{"unknown issuer", "nope", good, "could not fetch the CA certificate (was one set?): unable to find PKI issuer for reference: nope", errs.InvalidVault500},
 		{"empty issuer ref", " ", good, "missing issuer reference", errs.Invalid},
 		{"signer with path length zero", "zero", good, "signing certificate has a max path length of zero, and cannot issue further CA certificates", errs.Invalid},
 	}

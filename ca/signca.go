@@ -258,7 +258,7 @@ func (a *Authority) SignSelfIssued(ref string, req *SelfIssuedRequest) (*SignedC
 	tmpl.OCSPServer = si.URLs.OCSPServers
 	if si.Cert.PublicKeyAlgorithm != cert.PublicKeyAlgorithm {
 		if req.RequireMatchingCertificateAlgorithms {
-			return nil, errs.Newf(errs.VaultInternal,
+			return nil, errs.Newf(errs.InvalidVault500,
 				"signing certificate's public key algorithm (%s) does not match submitted certificate's (%s), and require_matching_certificate_algorithms is true",
 				si.Cert.PublicKeyAlgorithm, cert.PublicKeyAlgorithm)
 		}
@@ -266,7 +266,7 @@ func (a *Authority) SignSelfIssued(ref string, req *SelfIssuedRequest) (*SignedC
 	}
 	der, err := x509.CreateCertificate(a.cfg.Rand, &tmpl, si.Cert, cert.PublicKey, si.Signer)
 	if err != nil {
-		return nil, errs.Wrap(errs.VaultInternal, err, fmt.Sprintf("error signing self-issued certificate: %v", err))
+		return nil, errs.Wrap(errs.InvalidVault500, err, fmt.Sprintf("error signing self-issued certificate: %v", err))
 	}
 	signed, err := x509.ParseCertificate(der)
 	if err != nil {

@@ -57,7 +57,7 @@ type SigningIssuer struct {
 
 // SigningIssuer resolves an issuer reference ("default", an issuer ID or an
 // issuer name, as role issuer_ref or the issuer/:ref/... URL gives it) to an
-// issuer that can sign certificates. It fails with errs.VaultInternal (Vault
+// issuer that can sign certificates. It fails with errs.InvalidVault500 (Vault
 // answers these with 500) and Vault's texts:
 //
 //	could not fetch the CA certificate (was one set?): no default issuer currently configured
@@ -93,11 +93,11 @@ func (a *Authority) signingIssuer(tx storage.Tx, ref string, usage Usage) (*Sign
 	case nil:
 		return si, nil
 	case *refError, *noKeyError:
-		return nil, errs.Wrap(errs.VaultInternal, err, fetchCAPrefix+e.Error())
+		return nil, errs.Wrap(errs.InvalidVault500, err, fetchCAPrefix+e.Error())
 	case *usageDeniedError:
-		return nil, errs.Wrap(errs.VaultInternal, err, fetchCAErrorPrefix+e.Error())
+		return nil, errs.Wrap(errs.InvalidVault500, err, fetchCAErrorPrefix+e.Error())
 	case *aiaError:
-		return nil, errs.Wrap(errs.VaultInternal, err, fetchCAErrorPrefix+e.Error())
+		return nil, errs.Wrap(errs.InvalidVault500, err, fetchCAErrorPrefix+e.Error())
 	}
 	return nil, err
 }

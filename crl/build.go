@@ -534,8 +534,8 @@ func (m *Manager) RebuildDelta(ctx context.Context) ([]string, error) {
 		switch errs.KindOf(err) {
 		case errs.Invalid:
 			return nil, errs.Invalidf("Error during delta CRL building: %s", errs.Message(err))
-		case errs.VaultInternal:
-			return nil, errs.Newf(errs.VaultInternal, "error encountered during delta CRL building: %s", errs.Message(err))
+		case errs.InvalidVault500:
+			return nil, errs.Newf(errs.InvalidVault500, "error encountered during delta CRL building: %s", errs.Message(err))
 		}
 		return nil, fmt.Errorf("error encountered during delta CRL building: %w", err)
 	}

@@ -94,7 +94,7 @@ func (c CRLConfig) checkEntries(n int) error {
 	if c.MaxCRLEntries <= -1 || n <= c.MaxEntries() {
 		return nil
 	}
-	return errs.Newf(errs.VaultInternal, "error building CRLs: error building CRL: revocation list size (%d) exceeds configured maximum (%d)", n, c.MaxEntries())
+	return errs.Newf(errs.InvalidVault500, "error building CRLs: error building CRL: revocation list size (%d) exceeds configured maximum (%d)", n, c.MaxEntries())
 }
 
 // crlDurations are a config's durations, parsed as Vault parses them where
@@ -249,8 +249,8 @@ func rebuildError(err error) error {
 	switch errs.KindOf(err) {
 	case errs.Invalid:
 		return errs.Invalidf("Error during CRL building: %s", errs.Message(err))
-	case errs.VaultInternal:
-		return errs.Newf(errs.VaultInternal, "error encountered during CRL building: %s", errs.Message(err))
+	case errs.InvalidVault500:
+		return errs.Newf(errs.InvalidVault500, "error encountered during CRL building: %s", errs.Message(err))
 	}
 	return fmt.Errorf("error encountered during CRL building: %w", err)
 }

@@ -21,7 +21,7 @@ import (
 // rebuild, which Vault performs before serving, and so does this.
 func (m *Manager) FetchCRL(ctx context.Context, ref string, delta bool) ([]byte, error) {
 	der, err := m.fetchCRL(ctx, ref, delta)
-	if ref == "" && errs.KindOf(err) == errs.VaultInternal {
+	if ref == "" && errs.KindOf(err) == errs.InvalidVault500 {
 		return nil, nil
 	}
 	return der, err
@@ -69,7 +69,7 @@ func (m *Manager) readCRL(ref string, delta bool) (der []byte, pending bool, err
 		}
 		crlID := s.state.IssuerCRL[id]
 		if crlID == "" {
-			return errs.Newf(errs.VaultInternal, "unable to find CRL for issuer: id:%s/ref:%s", id, lookup)
+			return errs.Newf(errs.InvalidVault500, "unable to find CRL for issuer: id:%s/ref:%s", id, lookup)
 		}
 		der = records.GetCRL(tx, crlID, delta)
 		return nil
@@ -82,7 +82,7 @@ func (m *Manager) readCRL(ref string, delta bool) (der []byte, pending bool, err
 func resolveIssuer(s *snapshot, ref string) (string, error) {
 	if strings.EqualFold(ref, "default") {
 		if s.defaultID == "" {
-			return "", errs.New(errs.VaultInternal, "no default issuer currently configured")
+			return "", errs.New(errs.InvalidVault500, "no default issuer currently configured")
 		}
 		return s.defaultID, nil
 	}
@@ -94,5 +94,5 @@ func resolveIssuer(s *snapshot, ref string) (string, error) {
 			return iss.ID, nil
 		}
 	}
-	return "", errs.Newf(errs.VaultInternal, "unable to find PKI issuer for reference: %s", ref)
+	return "", errs.Newf(errs.InvalidVault500, "unable to find PKI issuer for reference: %s", ref)
 }

@@ -204,7 +204,7 @@ func verifyPresented(tx storage.Tx, cert *x509.Certificate, issuers []Issuer) (*
 	if stored := records.GetCert(tx, colon); stored != nil {
 		if !bytes.Equal(stored, cert.Raw) {
 			// A plain Go error in Vault, so a 500 (spec Appendix C).
-			return nil, errs.New(errs.VaultInternal, "certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke")
+			return nil, errs.New(errs.InvalidVault500, "certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke")
 		}
 		return &candidate{cert: cert, colon: colon}, nil
 	}
@@ -392,7 +392,7 @@ func (m *Manager) revokeIncremental(c *candidate, now time.Time, s *snapshot, ca
 	out, err := m.signAll(s, caches, cfg)
 	if err != nil {
 		undo()
-		if errs.KindOf(err) == errs.VaultInternal {
+		if errs.KindOf(err) == errs.InvalidVault500 {
 			// Over max_crl_entries: Vault has stored the revocation
 			// before its rebuild fails, and answers the failure.
 			return m.recordThenFail(c, rec, err)
@@ -557,7 +557,7 @@ func parseCertPEM(s string) (*x509.Certificate, error) {
 func parsePrivateKey(s string) (crypto.Signer, error) {
 	block, _ := pem.Decode([]byte(s))
 	if block == nil {
-		return nil, errs.New(errs.VaultInternal, "provided key PEM block contained no data or failed to parse")
+		return nil, errs.New(errs.InvalidVault500, "provided key PEM block contained no data or failed to parse")
 	}
 	ecKey, ecErr := x509.ParseECPrivateKey(block.Bytes)
 	if ecErr == nil {
@@ -572,15 +572,15 @@ func parsePrivateKey(s string) (crypto.Signer, error) {
 		if signer, ok := k.(crypto.Signer); ok {
 			return signer, nil
 		}
-		return nil, errs.New(errs.VaultInternal, "failed to parse provided private key: unknown type for parsed PKCS8 Private Key")
+		return nil, errs.New(errs.InvalidVault500, "failed to parse provided private key: unknown type for parsed PKCS8 Private Key")
 	}
-	return nil, errs.Newf(errs.VaultInternal, "failed to parse provided private key: got errors attempting to parse DER private key:\n1. %v\n2. %v\n3. %v", ecErr, rsaErr, p8Err)
+	return nil, errs.Newf(errs.InvalidVault500, "failed to parse provided private key: got errors attempting to parse DER private key:\n1. %v\n2. %v\n3. %v", ecErr, rsaErr, p8Err)
 }
 
 // keyMatches checks possession on revoke-with-key. Every refusal is a 500
-// in Vault (spec Appendix C), so errs.VaultInternal with Vault's text.
+// in Vault (spec Appendix C), so errs.InvalidVault500 with Vault's text.
 func keyMatches(key crypto.Signer, cert *x509.Certificate) error {
-	typeMismatch := errs.New(errs.VaultInternal, "provided private key type does not match certificate's public key type")
+	typeMismatch := errs.New(errs.InvalidVault500, "provided private key type does not match certificate's public key type")
 	switch cert.PublicKey.(type) {
 	case *rsa.PublicKey:
 		rk, ok := key.(*rsa.PrivateKey)
@@ -588,7 +588,7 @@ func keyMatches(key crypto.Signer, cert *x509.Certificate) error {
 			return typeMismatch
 		}
 		if err := rk.Validate(); err != nil {
-			return errs.Newf(errs.VaultInternal, "error validating integrity of private key: %v", err)
+			return errs.Newf(errs.InvalidVault500, "error validating integrity of private key: %v", err)
 		}
 	case *ecdsa.PublicKey:
 		if _, ok := key.Public().(*ecdsa.PublicKey); !ok {
@@ -599,11 +599,11 @@ func keyMatches(key crypto.Signer, cert *x509.Certificate) error {
 			return typeMismatch
 		}
 	default:
-		return errs.New(errs.VaultInternal, "certificate has an unknown public key algorithm; unable to validate provided private key; ask an admin to revoke this certificate instead")
+		return errs.New(errs.InvalidVault500, "certificate has an unknown public key algorithm; unable to validate provided private key; ask an admin to revoke this certificate instead")
 	}
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(cert.PublicKey) {
-		return errs.New(errs.VaultInternal, "provided private key does not match certificate's public key")
+		return errs.New(errs.InvalidVault500, "provided private key does not match certificate's public key")
 	}
 	return nil
 }

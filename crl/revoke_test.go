@@ -104,7 +104,7 @@ func TestRevokeAnswers(t *testing.T) {
 		{"not PEM", RevokeRequest{Certificate: ptr(strings.Repeat("x", 100))}, errs.Invalid, "certificate contains no PEM data"},
 		{"PEM garbage", RevokeRequest{Certificate: ptr("-----BEGIN CERTIFICATE-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END CERTIFICATE-----\n")}, errs.Invalid, "certificate could not be parsed: "},
 		// A plain Go error in Vault: a 500 (spec Appendix C).
-		{"unequal twin", RevokeRequest{Certificate: ptr(certPEM(clash))}, errs.VaultInternal, "certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke"},
+		{"unequal twin", RevokeRequest{Certificate: ptr(certPEM(clash))}, errs.InvalidVault500, "certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -227,10 +227,10 @@ func TestRevokeWithKey(t *testing.T) {
 		{"missing", nil, errs.Invalid, "Must have private key to revoke via the /revoke-with-key path."},
 		{"short", ptr("-----BEGIN PRIVATE KEY-----"), errs.Invalid, "Provided data for private_key was too short; perhaps a path was passed to the API rather than the contents of a PEM file?"},
 		// Vault returns every key error as a Go error: 500s (spec Appendix C).
-		{"not a key", ptr(strings.Repeat("k", 80)), errs.VaultInternal, "provided key PEM block contained no data or failed to parse"},
-		{"wrong key", ptr(keyPEM(newKey(t))), errs.VaultInternal, "provided private key does not match certificate's public key"},
-		{"matching SEC 1", ptr(string(pemBlock("EC PRIVATE KEY", ecDER))), errs.Unknown, ""},
-		{"matching again", ptr(keyPEM(key)), errs.Unknown, ""},
+		{"not a key", ptr(strings.Repeat("k", 80)), errs.InvalidVault500, "provided key PEM block contained no data or failed to parse"},
+		{"wrong key", ptr(keyPEM(newKey(t))), errs.InvalidVault500, "provided private key does not match certificate's public key"},
+		{"matching SEC 1", ptr(string(pemBlock("EC PRIVATE KEY", ecDER))), errs.Internal, ""},
+		{"matching again", ptr(keyPEM(key)), errs.Internal, ""},
 	}
 	for _, tc := range tests {
 		_, err := e.m.Revoke(context.Background(), RevokeRequest{SerialNumber: &serial, PrivateKey: tc.key, WithKey: true})

@@ -46,15 +46,6 @@ const (
 	Unavailable
 )
 
-// Older names of the kinds, kept so that callers written before the kinds
-// were named by meaning still build.
-const (
-	Unknown          = Internal
-	PermissionDenied = Denied
-	VaultInternal    = InvalidVault500
-	Unsupported415   = UnsupportedMedia
-)
-
 var kindNames = map[Kind]string{
 	Internal:         "internal error",
 	Invalid:          "invalid request",

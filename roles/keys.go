@@ -94,7 +94,7 @@ func (r *Role) IssueKey(reqType *string, reqBits *int) (KeySpec, []string, error
 		err = fmt.Errorf("unknown key type any")
 	}
 	if err != nil {
-		return KeySpec{}, nil, errs.Wrap(errs.VaultInternal, err, "failed to validate role: "+errs.Message(err))
+		return KeySpec{}, nil, errs.Wrap(errs.InvalidVault500, err, "failed to validate role: "+errs.Message(err))
 	}
 	spec.Bits, spec.SignatureBits = bits, sigBits
 	return spec, nil, nil
@@ -121,7 +121,7 @@ func (r *Role) CheckCSRKey(pub crypto.PublicKey) (KeySpec, error) {
 		}
 		minBits, sigBits, err = ResolveKeyParams(actualType, 0, r.SignatureBits)
 		if err != nil {
-			return KeySpec{}, errs.Wrap(errs.VaultInternal, err,
+			return KeySpec{}, errs.Wrap(errs.InvalidVault500, err,
 				"unknown internal error updating default values: "+errs.Message(err))
 		}
 		if actualType == "ec" {
@@ -133,7 +133,7 @@ func (r *Role) CheckCSRKey(pub crypto.PublicKey) (KeySpec, error) {
 	case "rsa", "ec", "ed25519":
 		return KeySpec{}, errs.Invalidf("role requires keys of type %s", r.KeyType)
 	default:
-		return KeySpec{}, errs.Newf(errs.VaultInternal, "unsupported key type value: %s", r.KeyType)
+		return KeySpec{}, errs.Newf(errs.InvalidVault500, "unsupported key type value: %s", r.KeyType)
 	}
 	if (actualType == "rsa" || actualType == "ec") && actualBits < minBits {
 		return KeySpec{}, errs.Invalidf("role requires a minimum of a %d-bit key, but CSR's key is %d bits", minBits, actualBits)

@@ -100,9 +100,9 @@ func TestIssueKey(t *testing.T) {
 		{"any needs key_type", map[string]any{"key_type": "any"}, nil, num(256), KeySpec{}, 0, errs.Invalid},
 		{"any takes key_type", map[string]any{"key_type": "any"}, str("ec"), nil, KeySpec{Type: "ec", Bits: 256}, 0, 0},
 		{"any takes key_bits", map[string]any{"key_type": "any"}, str("rsa"), num(3072), KeySpec{Type: "rsa", Bits: 3072, SignatureBits: 256}, 0, 0},
-		{"any with bad bits is a 500", map[string]any{"key_type": "any"}, str("ec"), num(257), KeySpec{}, 0, errs.VaultInternal},
-		{"any with bad type is a 500", map[string]any{"key_type": "any"}, str("dsa"), nil, KeySpec{}, 0, errs.VaultInternal},
-		{"any with type any is a 500", map[string]any{"key_type": "any"}, str("any"), nil, KeySpec{}, 0, errs.VaultInternal},
+		{"any with bad bits is a 500", map[string]any{"key_type": "any"}, str("ec"), num(257), KeySpec{}, 0, errs.InvalidVault500},
+		{"any with bad type is a 500", map[string]any{"key_type": "any"}, str("dsa"), nil, KeySpec{}, 0, errs.InvalidVault500},
+		{"any with type any is a 500", map[string]any{"key_type": "any"}, str("any"), nil, KeySpec{}, 0, errs.InvalidVault500},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

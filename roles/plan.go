@@ -402,7 +402,7 @@ func (r *Role) planUsages(p *LeafPlan) error {
 	p.BasicConstraintsValidForNonCA = r.BasicConstraintsValidForNonCA
 	pol, err := PolicyInfo(r.PolicyIdentifiers)
 	if err != nil {
-		return errs.Wrap(errs.VaultInternal, err, err.Error())
+		return errs.Wrap(errs.InvalidVault500, err, err.Error())
 	}
 	p.Policies = pol
 	return nil

@@ -45,7 +45,7 @@ const (
 // omitted is at its default. It returns Vault's warnings with the role.
 // Refusals are errs.Invalid (400), except the ones Vault answers with 500
 // (unparsable policy identifiers, bad cn_validations: spec Appendix C),
-// which are errs.VaultInternal.
+// which are errs.InvalidVault500.
 //
 // s is every setting of the write (start from DefaultSettings); policies
 // are the policy identifiers, plain OIDs or JSON objects (PolicyEntries).
@@ -97,12 +97,12 @@ func (r *Role) validate() error {
 		}
 	}
 	if _, err := PolicyInfo(r.PolicyIdentifiers); err != nil {
-		return errs.Wrap(errs.VaultInternal, err, err.Error())
+		return errs.Wrap(errs.InvalidVault500, err, err.Error())
 	}
 	cnv, err := checkCNValidations(r.CNValidations)
 	if err != nil {
 		// A user error Vault nonetheless answers with 500 (Appendix C).
-		return errs.Wrap(errs.VaultInternal, err, err.Error())
+		return errs.Wrap(errs.InvalidVault500, err, err.Error())
 	}
 	r.CNValidations = cnv
 	return nil

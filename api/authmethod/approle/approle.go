@@ -172,7 +172,7 @@ func applyRole(r *role, req RoleRequest, create bool, maxTTL time.Duration) ([]s
 	// A role must restrict logins somehow (vault validateRoleConstraints);
 	// Vault answers this with a 500.
 	if !r.BindSecretID && len(r.SecretIDBoundCIDRs) == 0 && len(r.TokenBoundCIDRs) == 0 {
-		return nil, errs.New(errs.VaultInternal, "at least one constraint should be enabled on the role")
+		return nil, errs.New(errs.InvalidVault500, "at least one constraint should be enabled on the role")
 	}
 	return warnings, nil
 }

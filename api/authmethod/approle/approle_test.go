@@ -202,7 +202,7 @@ func TestRoleValidation(t *testing.T) {
 		kind errs.Kind
 		msg  string
 	}{
-		{"no constraint", RoleRequest{BindSecretID: ptr(false)}, errs.VaultInternal, "at least one constraint should be enabled on the role"},
+		{"no constraint", RoleRequest{BindSecretID: ptr(false)}, errs.InvalidVault500, "at least one constraint should be enabled on the role"},
 		{"ttl over max", RoleRequest{TokenFields: authmethod.TokenFields{TokenTTL: ptr(2 * time.Hour), TokenMaxTTL: ptr(time.Hour)}}, errs.Invalid, "'token_ttl' cannot be greater than 'token_max_ttl'"},
 		{"negative uses", RoleRequest{SecretIDNumUses: ptr(-1)}, errs.Invalid, "secret_id_num_uses cannot be negative"},
 		{"bad cidr", RoleRequest{SecretIDBoundCIDRs: ptr([]string{"10.0.0.0/33"})}, errs.Invalid, "invalid CIDR blocks"},

@@ -261,7 +261,7 @@ func (b *Backend) LookupSecretID(name, secret string) (map[string]any, error) {
 			return err
 		}
 		if r == nil {
-			return errs.Newf(errs.VaultInternal, "role %q does not exist", name)
+			return errs.Newf(errs.InvalidVault500, "role %q does not exist", name)
 		}
 		var e secretID
 		found, err := storage.GetJSON(tx, secretKey(r, secret), &e)
@@ -299,7 +299,7 @@ func (b *Backend) DestroySecretID(name, secret string) error {
 			return err
 		}
 		if r == nil {
-			return errs.Newf(errs.VaultInternal, "role %q does not exist", name)
+			return errs.Newf(errs.InvalidVault500, "role %q does not exist", name)
 		}
 		salt, err := b.saltTx(tx)
 		if err != nil {
@@ -370,7 +370,7 @@ func accessorKey(tx storage.Tx, name, accessor string) (string, error) {
 		return "", err
 	}
 	if r == nil {
-		return "", errs.Newf(errs.VaultInternal, "role %q does not exist", name)
+		return "", errs.Newf(errs.InvalidVault500, "role %q does not exist", name)
 	}
 	salt := tx.Get(keySalt)
 	var idx accessorIndex

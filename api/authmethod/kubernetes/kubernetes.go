@@ -101,7 +101,7 @@ func (b *Backend) WriteConfig(req ConfigRequest) error {
 	}
 	if req.TokenReviewerJWT != "" {
 		if _, err := jwt.ParseSigned(req.TokenReviewerJWT, allowedAlgs); err != nil {
-			return errs.Wrap(errs.VaultInternal, err, err.Error())
+			return errs.Wrap(errs.InvalidVault500, err, err.Error())
 		}
 	}
 	if req.KubernetesCACert != "" {

@@ -235,12 +235,12 @@ func TestLoginRefusals(t *testing.T) {
 		{"missing role", LoginRequest{JWT: "x"}, errs.Invalid, "missing role"},
 		{"missing jwt", LoginRequest{Role: "cert-manager"}, errs.Invalid, "missing jwt"},
 		{"unknown role", LoginRequest{Role: "nope", JWT: "x"}, errs.Invalid, `invalid role name "nope"`},
-		{"not a jwt", LoginRequest{Role: "cert-manager", JWT: "not-a-jwt"}, errs.PermissionDenied, "go-jose/go-jose: compact JWS format must have three parts"},
-		{"unbound namespace", LoginRequest{Role: "cert-manager", JWT: f.known(t, other)}, errs.PermissionDenied, "namespace not authorized"},
-		{"unbound service account", LoginRequest{Role: "cert-manager", JWT: f.known(t, wrongName)}, errs.PermissionDenied, "service account name not authorized"},
-		{"cluster does not know the token", LoginRequest{Role: "cert-manager", JWT: unknownToCluster}, errs.PermissionDenied, "permission denied"},
-		{"cluster names another uid", LoginRequest{Role: "cert-manager", JWT: wrongUID}, errs.PermissionDenied, "permission denied"},
-		{"expired projected token", LoginRequest{Role: "cert-manager", JWT: f.sg.projectedJWT(t, certManager, now.Add(-time.Hour), "vault")}, errs.PermissionDenied, "go-jose/go-jose/jwt: validation failed, token is expired (exp)"},
+		{"not a jwt", LoginRequest{Role: "cert-manager", JWT: "not-a-jwt"}, errs.Denied, "go-jose/go-jose: compact JWS format must have three parts"},
+		{"unbound namespace", LoginRequest{Role: "cert-manager", JWT: f.known(t, other)}, errs.Denied, "namespace not authorized"},
+		{"unbound service account", LoginRequest{Role: "cert-manager", JWT: f.known(t, wrongName)}, errs.Denied, "service account name not authorized"},
+		{"cluster does not know the token", LoginRequest{Role: "cert-manager", JWT: unknownToCluster}, errs.Denied, "permission denied"},
+		{"cluster names another uid", LoginRequest{Role: "cert-manager", JWT: wrongUID}, errs.Denied, "permission denied"},
+		{"expired projected token", LoginRequest{Role: "cert-manager", JWT: f.sg.projectedJWT(t, certManager, now.Add(-time.Hour), "vault")}, errs.Denied, "go-jose/go-jose/jwt: validation failed, token is expired (exp)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,13 +272,13 @@ func TestLoginProjectedTokenAudienceAndExpiry(t *testing.T) {
 	}
 	// The wrong audience is refused before the cluster is asked.
 	other := f.sg.projectedJWT(t, certManager, now.Add(time.Hour), "other")
-	if _, err := f.b.Login(context.Background(), LoginRequest{Role: "aud", JWT: other}); !errors.Is(err, errs.PermissionDenied) ||
+	if _, err := f.b.Login(context.Background(), LoginRequest{Role: "aud", JWT: other}); !errors.Is(err, errs.Denied) ||
 		!strings.Contains(errs.Message(err), "invalid audience claim (aud)") {
 		t.Fatalf("wrong audience: %v", err)
 	}
 	// Expiry follows the injected clock.
 	f.clk.Advance(2 * time.Hour)
-	if _, err := f.b.Login(context.Background(), LoginRequest{Role: "aud", JWT: tok}); !errors.Is(err, errs.PermissionDenied) {
+	if _, err := f.b.Login(context.Background(), LoginRequest{Role: "aud", JWT: tok}); !errors.Is(err, errs.Denied) {
 		t.Fatalf("expired: %v", err)
 	}
 }
@@ -308,7 +308,7 @@ func TestReviewerJWTAndCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := f.b.Login(context.Background(), LoginRequest{Role: "cert-manager", JWT: f.known(t, certManager)})
-	if !errors.Is(err, errs.PermissionDenied) || errs.Message(err) != "permission denied" {
+	if !errors.Is(err, errs.Denied) || errs.Message(err) != "permission denied" {
 		t.Fatalf("untrusted cluster: %v", err)
 	}
 	if !strings.Contains(errors.Unwrap(err).Error(), "certificate") {
@@ -322,7 +322,7 @@ func TestClusterRefusesReview(t *testing.T) {
 	tok := f.known(t, certManager)
 	f.cluster.status = http.StatusUnauthorized
 	_, err := f.b.Login(context.Background(), LoginRequest{Role: "cert-manager", JWT: tok})
-	if !errors.Is(err, errs.PermissionDenied) || !strings.Contains(errors.Unwrap(err).Error(), "service account unauthorized") {
+	if !errors.Is(err, errs.Denied) || !strings.Contains(errors.Unwrap(err).Error(), "service account unauthorized") {
 		t.Fatalf("err = %v / %v", err, errors.Unwrap(err))
 	}
 }
@@ -342,7 +342,7 @@ func TestSignatureVerification(t *testing.T) {
 	forged := forger.legacyJWT(t, certManager)
 	f.cluster.accounts[forged] = certManager
 	_, err := f.b.Login(context.Background(), LoginRequest{Role: "cert-manager", JWT: forged})
-	if !errors.Is(err, errs.PermissionDenied) || errs.Message(err) != "permission denied" {
+	if !errors.Is(err, errs.Denied) || errs.Message(err) != "permission denied" {
 		t.Fatalf("forged: %v", err)
 	}
 }
@@ -406,7 +406,7 @@ func TestLoginWithoutConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := b.Login(context.Background(), LoginRequest{Role: "r", JWT: "a.b.c"})
-	if !errors.Is(err, errs.VaultInternal) || errs.Message(err) != "could not load backend configuration" {
+	if !errors.Is(err, errs.InvalidVault500) || errs.Message(err) != "could not load backend configuration" {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func (s *serviceAccount) namespace() string {
 	return s.Namespace
 }
 
-func denied() error { return errs.New(errs.PermissionDenied, "permission denied") }
+func denied() error { return errs.New(errs.Denied, "permission denied") }
 
 // Login validates a service account JWT for a role and returns the token to
 // mint. The JWT's claims are checked first (names, namespaces, audience,
@@ -97,18 +97,18 @@ func (b *Backend) Login(ctx context.Context, req LoginRequest) (*authmethod.Auth
 		return nil, err
 	}
 	if c == nil {
-		return nil, errs.New(errs.VaultInternal, "could not load backend configuration")
+		return nil, errs.New(errs.InvalidVault500, "could not load backend configuration")
 	}
 	sa, aud, err := b.validateJWT(req.JWT, r, c)
 	if err != nil {
 		return nil, err
 	}
 	if sa.uid() == "" {
-		return nil, errs.New(errs.VaultInternal, "could not parse UID from claims")
+		return nil, errs.New(errs.InvalidVault500, "could not parse UID from claims")
 	}
 	if err := b.review(ctx, c, req.JWT, sa, r.Audience, aud); err != nil {
 		// Vault logs the reason and answers only "permission denied".
-		return nil, errs.Wrap(errs.PermissionDenied, err, "permission denied")
+		return nil, errs.Wrap(errs.Denied, err, "permission denied")
 	}
 	return loginAuth(r, sa), nil
 }
@@ -137,7 +137,7 @@ func loginAuth(r *role, sa *serviceAccount) *authmethod.Auth {
 func (b *Backend) validateJWT(token string, r *role, c *config) (*serviceAccount, []string, error) {
 	parsed, err := jwt.ParseSigned(token, allowedAlgs)
 	if err != nil {
-		return nil, nil, errs.Wrap(errs.PermissionDenied, err, err.Error())
+		return nil, nil, errs.Wrap(errs.Denied, err, err.Error())
 	}
 	var claims jwt.Claims
 	var sa serviceAccount
@@ -157,14 +157,14 @@ func (b *Backend) validateJWT(token string, r *role, c *config) (*serviceAccount
 		expected.AnyAudience = jwt.Audience{r.Audience}
 	}
 	if err := claims.ValidateWithLeeway(expected, leeway); err != nil {
-		return nil, nil, errs.Wrap(errs.PermissionDenied, err, err.Error())
+		return nil, nil, errs.Wrap(errs.Denied, err, err.Error())
 	}
 	if !(len(r.ServiceAccountNames) == 1 && r.ServiceAccountNames[0] == "*") &&
 		!containsGlob(r.ServiceAccountNames, sa.name()) {
-		return nil, nil, errs.New(errs.PermissionDenied, "service account name not authorized")
+		return nil, nil, errs.New(errs.Denied, "service account name not authorized")
 	}
 	if r.ServiceAccountNamespaces[0] != "*" && !containsGlob(r.ServiceAccountNamespaces, sa.namespace()) {
-		return nil, nil, errs.New(errs.PermissionDenied, "namespace not authorized")
+		return nil, nil, errs.New(errs.Denied, "namespace not authorized")
 	}
 	return &sa, claims.Audience, nil
 }
