@@ -18,6 +18,7 @@ import (
 	"github.com/pkid-dev/pkid/records"
 	"net"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func (c *testCA) putRole(t testing.TB, name string, raw map[string]any) *roles.R
 		PolicyIdentifiers string `json:"policy_identifiers"`
 	}
 	req.Settings = roles.DefaultSettings()
-	if _, err := field.Decode(raw, &req); err != nil {
+	if _, err := field.Decode(settingsGoNames(raw), &req); err != nil {
 		t.Fatal(err)
 	}
 	var policies []string
@@ -55,6 +56,32 @@ func (c *testCA) putRole(t testing.TB, name string, raw map[string]any) *roles.R
 		t.Fatal(err)
 	}
 	return r
+}
+
+// settingsGoNames renames raw's Vault keys to the Go names of the
+// roles.Settings fields (allow_ip_sans is AllowIPSANs): the Vault schema
+// lives in api, which ca tests cannot import.
+func settingsGoNames(raw map[string]any) map[string]any {
+	byKey := map[string]string{}
+	var collect func(reflect.Type)
+	collect = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			if f := t.Field(i); f.Anonymous {
+				collect(f.Type)
+			} else {
+				byKey[strings.ToLower(f.Name)] = f.Name
+			}
+		}
+	}
+	collect(reflect.TypeOf(roles.Settings{}))
+	out := make(map[string]any, len(raw))
+	for k, v := range raw {
+		if name, ok := byKey[strings.ReplaceAll(k, "_", "")]; ok {
+			k = name
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // issueReq is an issue request with Vault's defaults and the given fields.

@@ -6,13 +6,13 @@ import "crypto/x509/pkix"
 // certificate it issues, and that the CA paths take from the request
 // (spec §3.0 block CA, §4.1). Each is a comma list; nil means none.
 type Subject struct {
-	OU            []string `json:"ou"`
-	Organization  []string `json:"organization"`
-	Country       []string `json:"country"`
-	Locality      []string `json:"locality"`
-	Province      []string `json:"province"`
-	StreetAddress []string `json:"street_address"`
-	PostalCode    []string `json:"postal_code"`
+	OU            []string
+	Organization  []string
+	Country       []string
+	Locality      []string
+	Province      []string
+	StreetAddress []string
+	PostalCode    []string
 }
 
 // Name builds a certificate subject from the lists, a common name and a
