@@ -80,11 +80,12 @@ func mountTTLs(req *Request) ca.MountTTLs {
 
 func (b *pkiBackend) generateRoot(rotate bool) HandlerFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		var in ca.RootRequest
+		var in rootWire
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		res, err := b.ca.GenerateRoot(ctx, req.Vars["exported"], rotate, &in, mountTTLs(req))
+		rq := in.request()
+		res, err := b.ca.GenerateRoot(ctx, req.Vars["exported"], rotate, &rq, mountTTLs(req))
 		if err != nil {
 			return nil, err
 		}
@@ -132,15 +133,16 @@ func addPrivateKey(data map[string]any, key crypto.Signer, format, privateKeyFor
 
 func (b *pkiBackend) generateIntermediate(crossSign bool) HandlerFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		var in ca.IntermediateRequest
+		var in intermediateWire
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
+		rq := in.request()
 		mode := req.Vars["exported"]
 		if crossSign {
 			mode = ca.ModeExisting
 		}
-		res, err := b.ca.GenerateIntermediate(ctx, mode, &in)
+		res, err := b.ca.GenerateIntermediate(ctx, mode, &rq)
 		if err != nil {
 			return nil, err
 		}
@@ -163,11 +165,12 @@ func refFrom(req *Request, body string) string {
 }
 
 func (b *pkiBackend) signIntermediate(ctx context.Context, req *Request) (*Response, error) {
-	in := ca.SignIntermediateRequest{IssuerRef: ca.DefaultRef}
+	in := defaultSignIntermediateWire()
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	res, err := b.ca.SignIntermediate(ctx, refFrom(req, in.IssuerRef), &in, mountTTLs(req))
+	rq := in.request()
+	res, err := b.ca.SignIntermediate(ctx, refFrom(req, rq.IssuerRef), &rq, mountTTLs(req))
 	if err != nil {
 		return nil, err
 	}
@@ -187,11 +190,12 @@ func (b *pkiBackend) signIntermediate(ctx context.Context, req *Request) (*Respo
 }
 
 func (b *pkiBackend) signSelfIssued(_ context.Context, req *Request) (*Response, error) {
-	in := ca.SelfIssuedRequest{IssuerRef: ca.DefaultRef}
+	in := defaultSelfIssuedWire()
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	res, err := b.ca.SignSelfIssued(refFrom(req, in.IssuerRef), &in)
+	rq := in.request()
+	res, err := b.ca.SignSelfIssued(refFrom(req, rq.IssuerRef), &rq)
 	if err != nil {
 		return nil, err
 	}
@@ -320,11 +324,11 @@ func (b *pkiBackend) readURLs(context.Context, *Request) (*Response, error) {
 }
 
 func (b *pkiBackend) writeURLs(_ context.Context, req *Request) (*Response, error) {
-	var in ca.URLConfigUpdate
+	var in urlConfigWire
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	c, warnings, err := b.ca.SetURLs(in)
+	c, warnings, err := b.ca.SetURLs(in.update())
 	if err != nil {
 		return nil, err
 	}
@@ -340,11 +344,11 @@ func (b *pkiBackend) readCluster(context.Context, *Request) (*Response, error) {
 }
 
 func (b *pkiBackend) writeCluster(_ context.Context, req *Request) (*Response, error) {
-	var in ca.ClusterUpdate
+	var in clusterWire
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	c, err := b.ca.SetCluster(in)
+	c, err := b.ca.SetCluster(in.update())
 	if err != nil {
 		return nil, err
 	}
@@ -443,11 +447,11 @@ func (b *pkiBackend) readIssuer(_ context.Context, req *Request) (*Response, err
 // and PATCH (merge) on issuer/:ref.
 func (b *pkiBackend) updateIssuer(replace bool) HandlerFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		var in ca.IssuerUpdate
+		var in issuerUpdateWire
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		is, warnings, err := b.ca.UpdateIssuer(ctx, req.Vars["issuer_ref"], in, replace)
+		is, warnings, err := b.ca.UpdateIssuer(ctx, req.Vars["issuer_ref"], in.update(), replace)
 		if err != nil {
 			return nil, err
 		}

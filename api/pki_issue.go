@@ -36,10 +36,11 @@ func (b *pkiBackend) issueRoutes() []Route {
 }
 
 func (b *pkiBackend) issue(ctx context.Context, req *Request) (*Response, error) {
-	rq := ca.DefaultIssueRequest()
-	if err := req.Decode(&rq); err != nil {
+	in := defaultIssueWire()
+	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
+	rq := in.request()
 	leaf, err := b.ca.Issue(ctx, req.Vars["role"], &rq, b.leafOptions(req))
 	if err != nil {
 		return nil, err
@@ -48,10 +49,11 @@ func (b *pkiBackend) issue(ctx context.Context, req *Request) (*Response, error)
 }
 
 func (b *pkiBackend) sign(ctx context.Context, req *Request) (*Response, error) {
-	rq := ca.DefaultSignRequest()
-	if err := req.Decode(&rq); err != nil {
+	in := defaultSignWire()
+	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
+	rq := in.request()
 	leaf, err := b.ca.Sign(ctx, req.Vars["role"], &rq, b.leafOptions(req))
 	if err != nil {
 		return nil, err
@@ -60,10 +62,11 @@ func (b *pkiBackend) sign(ctx context.Context, req *Request) (*Response, error) 
 }
 
 func (b *pkiBackend) signVerbatim(ctx context.Context, req *Request) (*Response, error) {
-	rq := ca.DefaultVerbatimRequest()
-	if err := req.Decode(&rq); err != nil {
+	in := defaultVerbatimWire()
+	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
+	rq := in.request()
 	leaf, err := b.ca.SignVerbatim(ctx, req.Vars["role"], &rq, b.leafOptions(req))
 	if err != nil {
 		return nil, err

@@ -39,11 +39,11 @@ func nonNil(s []string) []string {
 // URLConfigUpdate holds the fields of a config/urls write; nil fields keep
 // their stored value (Vault merges).
 type URLConfigUpdate struct {
-	IssuingCertificates        *[]string `json:"issuing_certificates"`
-	CRLDistributionPoints      *[]string `json:"crl_distribution_points"`
-	DeltaCRLDistributionPoints *[]string `json:"delta_crl_distribution_points"`
-	OCSPServers                *[]string `json:"ocsp_servers"`
-	EnableTemplating           *bool     `json:"enable_templating"`
+	IssuingCertificates        *[]string
+	CRLDistributionPoints      *[]string
+	DeltaCRLDistributionPoints *[]string
+	OCSPServers                *[]string
+	EnableTemplating           *bool
 }
 
 // URLs returns config/urls.
@@ -152,8 +152,8 @@ func (a *Authority) Cluster() (ClusterConfig, error) {
 
 // ClusterUpdate holds a config/cluster write; nil fields keep their value.
 type ClusterUpdate struct {
-	Path    *string `json:"path"`
-	AIAPath *string `json:"aia_path"`
+	Path    *string
+	AIAPath *string
 }
 
 // SetCluster merges u into config/cluster.

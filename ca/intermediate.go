@@ -27,13 +27,13 @@ type IntermediateRequest struct {
 	OutputFields
 	// AddBasicConstraints adds a critical CA:TRUE Basic Constraints
 	// extension to the CSR (for AD CS).
-	AddBasicConstraints bool `json:"add_basic_constraints"`
+	AddBasicConstraints bool
 	// KeyUsage, when not empty, is requested in the CSR (recent Vault).
-	KeyUsage []string `json:"key_usage"`
+	KeyUsage []string
 	// IssuerName is kept with the key and given to the issuer that a later
 	// import (intermediate/set-signed) creates for this key's certificate:
 	// pkid's deliberate difference, Vault ignores the field.
-	IssuerName *string `json:"issuer_name"`
+	IssuerName *string
 }
 
 // GeneratedCSR is the result of an intermediate CSR generation.

@@ -18,14 +18,14 @@ type IssueRequest struct {
 	roles.LeafRequest
 	// KeyType and KeyBits are nil when not sent; only a key_type=any role
 	// reads them.
-	KeyType *string `json:"key_type"`
-	KeyBits *int    `json:"key_bits"`
+	KeyType *string
+	KeyBits *int
 }
 
 // SignRequest is the body of sign/:role and issuer/:ref/sign/:role.
 type SignRequest struct {
 	roles.LeafRequest
-	CSR string `json:"csr"`
+	CSR string
 }
 
 // VerbatimRequest is the body of sign-verbatim[/:role] and
@@ -33,7 +33,7 @@ type SignRequest struct {
 type VerbatimRequest struct {
 	roles.LeafRequest
 	roles.VerbatimParams
-	CSR string `json:"csr"`
+	CSR string
 }
 
 // Default requests: every field at Vault's schema default.

@@ -106,18 +106,18 @@ func (a *Authority) Issuer(ref string) (*IssuerInfo, error) {
 // update (POST) an absent (nil) field takes its default; on a merging
 // update (PATCH) it is left as it is.
 type IssuerUpdate struct {
-	IssuerName                   *string   `json:"issuer_name"`
-	LeafNotAfterBehavior         *string   `json:"leaf_not_after_behavior"`
-	Usage                        *[]string `json:"usage"`
-	RevocationSignatureAlgorithm *string   `json:"revocation_signature_algorithm"`
+	IssuerName                   *string
+	LeafNotAfterBehavior         *string
+	Usage                        *[]string
+	RevocationSignatureAlgorithm *string
 	// ManualChain holds issuer references; the first must be the issuer
 	// itself (or "self"). Empty means an automatic chain.
-	ManualChain                *[]string `json:"manual_chain"`
-	IssuingCertificates        *[]string `json:"issuing_certificates"`
-	CRLDistributionPoints      *[]string `json:"crl_distribution_points"`
-	DeltaCRLDistributionPoints *[]string `json:"delta_crl_distribution_points"`
-	OCSPServers                *[]string `json:"ocsp_servers"`
-	EnableAIAURLTemplating     *bool     `json:"enable_aia_url_templating"`
+	ManualChain                *[]string
+	IssuingCertificates        *[]string
+	CRLDistributionPoints      *[]string
+	DeltaCRLDistributionPoints *[]string
+	OCSPServers                *[]string
+	EnableAIAURLTemplating     *bool
 }
 
 // withDefaults fills absent fields with their defaults (POST semantics).

@@ -18,20 +18,20 @@ type SubjectFields struct {
 	roles.Subject
 	// SerialNumber is the subject serialNumber attribute (OID 2.5.4.5), not
 	// the certificate serial.
-	SerialNumber string `json:"serial_number"`
+	SerialNumber string
 }
 
 // NameFields are the names of a CA certificate or CSR request.
 type NameFields struct {
-	CommonName string `json:"common_name"`
+	CommonName string
 	// AltNames is one comma-separated string (not a list field in Vault):
 	// entries with '@' become e-mail SANs, hostname-shaped entries DNS
 	// SANs, anything else is dropped.
-	AltNames          string   `json:"alt_names"`
-	IPSANs            []string `json:"ip_sans"`
-	URISANs           []string `json:"uri_sans"`
-	OtherSANs         []string `json:"other_sans"`
-	ExcludeCNFromSANs bool     `json:"exclude_cn_from_sans"`
+	AltNames          string
+	IPSANs            []string
+	URISANs           []string
+	OtherSANs         []string
+	ExcludeCNFromSANs bool
 }
 
 // names are parsed SANs.

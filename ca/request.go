@@ -35,14 +35,14 @@ func ParseMode(s string) (string, error) {
 type KeyFields struct {
 	// KeyType is rsa (when nil), ec or ed25519; KeyBits 0 means the type's
 	// default. Neither may be sent with the existing mode.
-	KeyType *string `json:"key_type"`
-	KeyBits *int    `json:"key_bits"`
+	KeyType *string
+	KeyBits *int
 	// SignatureBits picks the RSA hash (0 → 256).
-	SignatureBits int `json:"signature_bits"`
+	SignatureBits int
 	// KeyName names a newly stored key.
-	KeyName string `json:"key_name"`
+	KeyName string
 	// KeyRef selects the key of the existing mode ("" → default).
-	KeyRef string `json:"key_ref"`
+	KeyRef string
 }
 
 // CAExtensionFields are the CA certificate fields of root generation and
@@ -50,30 +50,30 @@ type KeyFields struct {
 type CAExtensionFields struct {
 	// MaxPathLength: nil means unlimited for a root and the signer's
 	// length minus one for an intermediate; -1 unlimited; 0 pathlen:0.
-	MaxPathLength *int `json:"max_path_length"`
+	MaxPathLength *int
 	// PermittedDNSDomains become a critical Name Constraints extension,
 	// as do the other constraints Vault 1.18 added.
-	PermittedDNSDomains     []string `json:"permitted_dns_domains"`
-	ExcludedDNSDomains      []string `json:"excluded_dns_domains"`
-	PermittedIPRanges       []string `json:"permitted_ip_ranges"`
-	ExcludedIPRanges        []string `json:"excluded_ip_ranges"`
-	PermittedEmailAddresses []string `json:"permitted_email_addresses"`
-	ExcludedEmailAddresses  []string `json:"excluded_email_addresses"`
-	PermittedURIDomains     []string `json:"permitted_uri_domains"`
-	ExcludedURIDomains      []string `json:"excluded_uri_domains"`
+	PermittedDNSDomains     []string
+	ExcludedDNSDomains      []string
+	PermittedIPRanges       []string
+	ExcludedIPRanges        []string
+	PermittedEmailAddresses []string
+	ExcludedEmailAddresses  []string
+	PermittedURIDomains     []string
+	ExcludedURIDomains      []string
 	// KeyUsage, when sent, may add DigitalSignature to CertSign and
 	// CRLSign; Vault ignores every other usage on a CA (with a warning).
-	KeyUsage *[]string `json:"key_usage"`
+	KeyUsage *[]string
 	// ExtKeyUsage, when sent, is the certificate's EKU; sending
 	// ExtKeyUsageOIDs clears the EKU (Vault's quirk).
-	ExtKeyUsage     *[]string `json:"ext_key_usage"`
-	ExtKeyUsageOIDs *[]string `json:"ext_key_usage_oids"`
+	ExtKeyUsage     *[]string
+	ExtKeyUsageOIDs *[]string
 }
 
 // OutputFields are the output fields of the CA endpoints.
 type OutputFields struct {
-	Format           string `json:"format"`
-	PrivateKeyFormat string `json:"private_key_format"`
+	Format           string
+	PrivateKeyFormat string
 }
 
 // checkMaxPathLength refuses a max_path_length below -1 (-1 means no

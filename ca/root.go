@@ -23,10 +23,10 @@ type RootRequest struct {
 	CAExtensionFields
 	OutputFields
 	// UsePSS signs with RSA-PSS (RSA keys only).
-	UsePSS bool `json:"use_pss"`
+	UsePSS bool
 	// IssuerName names the new issuer ("" or nil: unnamed, or "next" on
 	// root/rotate when that name is free).
-	IssuerName *string `json:"issuer_name"`
+	IssuerName *string
 }
 
 // GeneratedRoot is the result of a root generation.

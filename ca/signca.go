@@ -17,10 +17,10 @@ import (
 // SignIntermediateRequest is the input of root/sign-intermediate and
 // issuer/:ref/sign-intermediate (spec §3.1, blocks CA, CAISSUE, KU).
 type SignIntermediateRequest struct {
-	CSR string `json:"csr"`
+	CSR string
 	// IssuerRef picks the signer on root/sign-intermediate ("" → default);
 	// on issuer/:ref/sign-intermediate the URL's reference wins.
-	IssuerRef string `json:"issuer_ref"`
+	IssuerRef string
 	NameFields
 	SubjectFields
 	ValidityFields
@@ -28,15 +28,15 @@ type SignIntermediateRequest struct {
 	OutputFields
 	// UseCSRValues copies the CSR's subject, SANs and extensions (except
 	// Basic Constraints) instead of taking them from the request.
-	UseCSRValues  bool `json:"use_csr_values"`
-	SignatureBits int  `json:"signature_bits"`
-	UsePSS        bool `json:"use_pss"`
+	UseCSRValues  bool
+	SignatureBits int
+	UsePSS        bool
 	// SKID overrides the Subject Key Identifier (hex; ':', '-' and spaces
 	// allowed), for cross-signing.
-	SKID string `json:"skid"`
+	SKID string
 	// IssuerName is part of Vault's schema here but unused: no issuer is
 	// created by signing.
-	IssuerName *string `json:"issuer_name"`
+	IssuerName *string
 }
 
 // SignedCA is a CA certificate signed by one of the mount's issuers.
@@ -215,11 +215,11 @@ func parseSKID(s string) ([]byte, error) {
 // SelfIssuedRequest is the input of root/sign-self-issued and
 // issuer/:ref/sign-self-issued.
 type SelfIssuedRequest struct {
-	Certificate string `json:"certificate"`
-	IssuerRef   string `json:"issuer_ref"`
+	Certificate string
+	IssuerRef   string
 	// RequireMatchingCertificateAlgorithms refuses to re-sign a
 	// certificate whose key type differs from the signer's.
-	RequireMatchingCertificateAlgorithms bool `json:"require_matching_certificate_algorithms"`
+	RequireMatchingCertificateAlgorithms bool
 }
 
 // SignSelfIssued re-signs a self-issued CA certificate with the issuer ref,

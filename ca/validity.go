@@ -31,11 +31,11 @@ func (m MountTTLs) withDefaults() MountTTLs {
 // ValidityFields are the validity fields of the CA blocks.
 type ValidityFields struct {
 	// TTL is the requested lifetime; 0 means the mount's default TTL.
-	TTL time.Duration `json:"ttl"`
+	TTL time.Duration
 	// NotAfter is an absolute RFC 3339 NotAfter, exclusive with TTL.
-	NotAfter string `json:"not_after"`
+	NotAfter string
 	// NotBeforeDuration backdates NotBefore; nil or 0 means 30s.
-	NotBeforeDuration *time.Duration `json:"not_before_duration"`
+	NotBeforeDuration *time.Duration
 }
 
 // defaultBackdate is Vault's NotBefore backdating.

@@ -16,24 +16,25 @@ import (
 )
 
 // LeafRequest is the LEAF parameter block (spec §3.0) that issue, sign and
-// sign-verbatim share. Start from DefaultLeafRequest.
+// sign-verbatim share. Start from DefaultLeafRequest. Vault's names for
+// its fields are package api's business.
 type LeafRequest struct {
-	CommonName string `json:"common_name"`
+	CommonName string
 	// AltNames is a comma-separated string (not a list type, as in Vault).
-	AltNames             string        `json:"alt_names"`
-	IPSANs               []string      `json:"ip_sans"`
-	URISANs              []string      `json:"uri_sans"`
-	OtherSANs            []string      `json:"other_sans"`
-	SerialNumber         string        `json:"serial_number"`
-	TTL                  time.Duration `json:"ttl"`
-	NotAfter             string        `json:"not_after"`
-	Format               string        `json:"format"`
-	PrivateKeyFormat     string        `json:"private_key_format"`
-	ExcludeCNFromSANs    bool          `json:"exclude_cn_from_sans"`
-	RemoveRootsFromChain bool          `json:"remove_roots_from_chain"`
-	UserIDs              []string      `json:"user_ids"`
+	AltNames             string
+	IPSANs               []string
+	URISANs              []string
+	OtherSANs            []string
+	SerialNumber         string
+	TTL                  time.Duration
+	NotAfter             string
+	Format               string
+	PrivateKeyFormat     string
+	ExcludeCNFromSANs    bool
+	RemoveRootsFromChain bool
+	UserIDs              []string
 	// IssuerRef is only honoured by sign-verbatim without a role.
-	IssuerRef string `json:"issuer_ref"`
+	IssuerRef string
 }
 
 // DefaultLeafRequest is a LEAF block with Vault's schema defaults.

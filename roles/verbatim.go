@@ -3,14 +3,14 @@ package roles
 // VerbatimParams are sign-verbatim's own parameters (spec §3.2). Their
 // usages act as defaults: usage extensions the CSR carries win.
 type VerbatimParams struct {
-	KeyUsage        []string `json:"key_usage"`
-	ExtKeyUsage     []string `json:"ext_key_usage"`
-	ExtKeyUsageOIDs []string `json:"ext_key_usage_oids"`
-	SignatureBits   int      `json:"signature_bits"`
-	UsePSS          bool     `json:"use_pss"`
+	KeyUsage        []string
+	ExtKeyUsage     []string
+	ExtKeyUsageOIDs []string
+	SignatureBits   int
+	UsePSS          bool
 	// BasicConstraintsValidForNonCA is nil when not sent: a named role's
 	// value applies then.
-	BasicConstraintsValidForNonCA *bool `json:"basic_constraints_valid_for_non_ca"`
+	BasicConstraintsValidForNonCA *bool
 }
 
 // DefaultVerbatimParams are sign-verbatim's schema defaults.
