@@ -135,8 +135,8 @@ func checkURLConfig(tx storage.Tx, c *records.URLs, warnings *[]string) error {
 // ClusterConfig is config/cluster: this mount's public URLs for
 // {{cluster_path}} and {{cluster_aia_path}} templates.
 type ClusterConfig struct {
-	Path    string `json:"path"`
-	AIAPath string `json:"aia_path"`
+	Path    string
+	AIAPath string
 }
 
 // Cluster returns config/cluster.
