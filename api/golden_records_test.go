@@ -16,6 +16,7 @@ import (
 
 	"github.com/pkid-dev/pkid/clock"
 	"github.com/pkid-dev/pkid/pkidtest"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -558,4 +559,49 @@ func TestGoldenCRLConfigBytes(t *testing.T) {
 			t.Errorf("%s: stored\n %s %s\nwant\n %s %s", name, g.Key, g.Record, w.Key, w.Record)
 		}
 	}
+}
+
+// TestGoldenCRLConfigRecordsRoundTrip: each golden record loads into
+// records' types and stores back as the very same bytes.
+func TestGoldenCRLConfigRecordsRoundTrip(t *testing.T) {
+	store := storage.OpenMemory()
+	for name, g := range readGoldenCRLConfigs(t) {
+		var got []byte
+		err := store.Space(name).Update(func(tx storage.Tx) error {
+			if err := tx.Put(g.Key, []byte(g.Record)); err != nil {
+				return err
+			}
+			if err := reencodeCRLConfig(tx, g.Key); err != nil {
+				return err
+			}
+			got = slices.Clone(tx.Get(g.Key))
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if string(got) != g.Record {
+			t.Errorf("%s: re-encoded\n %s\nwant\n %s", name, got, g.Record)
+		}
+	}
+}
+
+// reencodeCRLConfig reads the record at key with zero defaults, so that
+// every byte written back comes from the record, and stores it again.
+func reencodeCRLConfig(tx storage.Tx, key string) error {
+	switch key {
+	case records.CRLConfigKey:
+		c, err := records.GetCRLConfig(tx, records.CRLConfig{})
+		if err != nil {
+			return err
+		}
+		return records.PutCRLConfig(tx, c)
+	case records.AutoTidyKey:
+		c, err := records.GetAutoTidy(tx, records.AutoTidy{})
+		if err != nil {
+			return err
+		}
+		return records.PutAutoTidy(tx, c)
+	}
+	return fmt.Errorf("no CRL config record at %s", key)
 }
