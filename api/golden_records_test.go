@@ -16,6 +16,7 @@ import (
 
 	"github.com/pkid-dev/pkid/clock"
 	"github.com/pkid-dev/pkid/pkidtest"
+	"github.com/pkid-dev/pkid/records"
 	"github.com/pkid-dev/pkid/storage"
 )
 
@@ -445,4 +446,162 @@ func shapeOf(x any) string {
 		return "null"
 	}
 	return fmt.Sprintf("%T", x)
+}
+
+// The CRL config records are pinned byte for byte, not only by shape: they
+// moved from crl's tagged types into records' own, and an unchanged encoding
+// is the proof that the move left the disk format alone. The fixtures hold
+// each record as the pkid of the day stored it, as a JSON string so that
+// the file's indentation cannot touch the bytes.
+const goldenCRLConfigFile = "testdata/golden/crl_configs.json"
+
+// goldenCRLConfig is one fixture: a record key and the bytes stored there.
+type goldenCRLConfig struct {
+	Key    string `json:"key"`
+	Record string `json:"record"`
+}
+
+// goldenCRLConfigWrites are the writes behind each fixture: the golden
+// mount's, and one that moves every field a write can move off its default.
+var goldenCRLConfigWrites = []struct {
+	name, path string
+	data       map[string]any
+}{
+	{"crl golden", "config/crl", map[string]any{
+		"expiry": "48h", "enable_delta": true, "delta_rebuild_interval": "30m", "auto_rebuild": true}},
+	{"crl full", "config/crl", map[string]any{
+		"expiry": "96h", "disable": true, "ocsp_disable": true, "ocsp_expiry": "1h", "auto_rebuild": true,
+		"auto_rebuild_grace_period": "2h", "enable_delta": true, "delta_rebuild_interval": "10m",
+		"allow_expired_cert_revocation": true, "max_crl_entries": 5}},
+	{"auto-tidy golden", "config/auto-tidy", map[string]any{
+		"enabled": true, "interval_duration": "12h", "tidy_cert_store": true, "tidy_revoked_certs": true,
+		"safety_buffer": "72h"}},
+	{"auto-tidy full", "config/auto-tidy", map[string]any{
+		"enabled": true, "interval_duration": "6h", "min_startup_backoff_duration": "1m",
+		"max_startup_backoff_duration": "2m", "tidy_cert_store": true, "tidy_revoked_certs": true,
+		"tidy_revoked_cert_issuer_associations": true, "tidy_expired_issuers": true, "tidy_invalid_certs": true,
+		"tidy_move_legacy_ca_bundle": true, "tidy_acme": true, "tidy_revocation_queue": true,
+		"tidy_cross_cluster_revoked_certs": true, "tidy_cmpv2_nonce_store": true, "safety_buffer": "24h",
+		"revoked_safety_buffer": "48h", "issuer_safety_buffer": "96h", "acme_account_safety_buffer": "120h",
+		"revocation_queue_safety_buffer": "36h", "pause_duration": "1s", "page_size": 50,
+		"maintain_stored_certificate_counts": true, "publish_stored_certificate_count_metrics": true}},
+}
+
+// writeGoldenCRLConfigs makes each write on a mount of its own and returns
+// the record it left.
+func writeGoldenCRLConfigs(t *testing.T) map[string]goldenCRLConfig {
+	t.Helper()
+	srv := startGolden(t, t.TempDir())
+	out := map[string]goldenCRLConfig{}
+	for i, w := range goldenCRLConfigWrites {
+		mount := fmt.Sprintf("pki_cfg%d", i)
+		srv.EnablePKI(t, mount, time.Hour)
+		srv.Write(t, mount+"/"+w.path, w.data)
+		out[w.name] = goldenCRLConfig{Key: w.path, Record: string(mountRecord(t, srv, mount, w.path))}
+	}
+	return out
+}
+
+// mountRecord reads one record of a mount straight from the store.
+func mountRecord(t *testing.T, srv *pkidtest.Server, mount, key string) []byte {
+	t.Helper()
+	var entry struct {
+		UUID string `json:"uuid"`
+	}
+	var rec []byte
+	err := srv.Store.Space("sys").View(func(tx storage.Tx) error {
+		return json.Unmarshal(tx.Get("mount/"+mount+"/"), &entry)
+	})
+	if err == nil {
+		err = srv.Store.Space(entry.UUID).View(func(tx storage.Tx) error {
+			rec = slices.Clone(tx.Get(key))
+			return nil
+		})
+	}
+	if err != nil || rec == nil {
+		t.Fatalf("%s/%s: record %q, %v", mount, key, rec, err)
+	}
+	return rec
+}
+
+func readGoldenCRLConfigs(t *testing.T) map[string]goldenCRLConfig {
+	t.Helper()
+	raw, err := os.ReadFile(goldenCRLConfigFile)
+	if err != nil {
+		t.Fatalf("golden CRL configs: %v (regenerate with -update-golden)", err)
+	}
+	var out map[string]goldenCRLConfig
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("golden CRL configs: %v", err)
+	}
+	return out
+}
+
+// TestGoldenCRLConfigBytes: today's code stores config/crl and
+// config/auto-tidy exactly as the golden pkid did.
+func TestGoldenCRLConfigBytes(t *testing.T) {
+	got := writeGoldenCRLConfigs(t)
+	if *updateGolden {
+		raw, err := json.MarshalIndent(got, "", " ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(goldenCRLConfigFile, append(raw, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := readGoldenCRLConfigs(t)
+	if len(got) != len(want) {
+		t.Errorf("%d fixtures written, %d golden", len(got), len(want))
+	}
+	for name, w := range want {
+		if g := got[name]; g != w {
+			t.Errorf("%s: stored\n %s %s\nwant\n %s %s", name, g.Key, g.Record, w.Key, w.Record)
+		}
+	}
+}
+
+// TestGoldenCRLConfigRecordsRoundTrip: each golden record loads into
+// records' types and stores back as the very same bytes.
+func TestGoldenCRLConfigRecordsRoundTrip(t *testing.T) {
+	store := storage.OpenMemory()
+	for name, g := range readGoldenCRLConfigs(t) {
+		var got []byte
+		err := store.Space(name).Update(func(tx storage.Tx) error {
+			if err := tx.Put(g.Key, []byte(g.Record)); err != nil {
+				return err
+			}
+			if err := reencodeCRLConfig(tx, g.Key); err != nil {
+				return err
+			}
+			got = slices.Clone(tx.Get(g.Key))
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if string(got) != g.Record {
+			t.Errorf("%s: re-encoded\n %s\nwant\n %s", name, got, g.Record)
+		}
+	}
+}
+
+// reencodeCRLConfig reads the record at key with zero defaults, so that
+// every byte written back comes from the record, and stores it again.
+func reencodeCRLConfig(tx storage.Tx, key string) error {
+	switch key {
+	case records.CRLConfigKey:
+		c, err := records.GetCRLConfig(tx, records.CRLConfig{})
+		if err != nil {
+			return err
+		}
+		return records.PutCRLConfig(tx, c)
+	case records.AutoTidyKey:
+		c, err := records.GetAutoTidy(tx, records.AutoTidy{})
+		if err != nil {
+			return err
+		}
+		return records.PutAutoTidy(tx, c)
+	}
+	return fmt.Errorf("no CRL config record at %s", key)
 }

@@ -59,12 +59,11 @@ const (
 
 func (b *pkiBackend) revoke(withKey bool) HandlerFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		var r crl.RevokeRequest
-		if err := req.Decode(&r); err != nil {
+		var w revokeWire
+		if err := req.Decode(&w); err != nil {
 			return nil, err
 		}
-		r.WithKey = withKey
-		res, err := b.crl.Revoke(ctx, r)
+		res, err := b.crl.Revoke(ctx, w.request(withKey))
 		if err != nil {
 			return nil, err
 		}
@@ -166,11 +165,11 @@ func (b *pkiBackend) readCRLConfig(ctx context.Context, req *Request) (*Response
 }
 
 func (b *pkiBackend) writeCRLConfig(ctx context.Context, req *Request) (*Response, error) {
-	var p crl.CRLConfigPatch
-	if err := req.Decode(&p); err != nil {
+	var w crlConfigPatchWire
+	if err := req.Decode(&w); err != nil {
 		return nil, err
 	}
-	cfg, ws, err := b.crl.SetCRLConfig(ctx, p)
+	cfg, ws, err := b.crl.SetCRLConfig(ctx, w.patch())
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +200,11 @@ func (b *pkiBackend) ocspPost(ctx context.Context, req *Request) (*Response, err
 // tidy starts a tidy run: 202 with an empty request_id and only warnings,
 // as Vault answers; 200 with a warning when one is already running.
 func (b *pkiBackend) tidy(ctx context.Context, req *Request) (*Response, error) {
-	r := crl.DefaultTidyRequest()
-	if err := req.Decode(&r); err != nil {
+	w := newTidyWire()
+	if err := req.Decode(&w); err != nil {
 		return nil, err
 	}
-	started, ws, err := b.crl.StartTidy(r)
+	started, ws, err := b.crl.StartTidy(w.request())
 	if err != nil {
 		return nil, err
 	}
@@ -239,11 +238,11 @@ func (b *pkiBackend) readAutoTidy(ctx context.Context, req *Request) (*Response,
 }
 
 func (b *pkiBackend) writeAutoTidy(ctx context.Context, req *Request) (*Response, error) {
-	var p crl.AutoTidyPatch
-	if err := req.Decode(&p); err != nil {
+	var w autoTidyPatchWire
+	if err := req.Decode(&w); err != nil {
 		return nil, err
 	}
-	cfg, err := b.crl.SetAutoTidyConfig(ctx, p)
+	cfg, err := b.crl.SetAutoTidyConfig(ctx, w.patch())
 	if err != nil {
 		return nil, err
 	}

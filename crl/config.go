@@ -11,39 +11,37 @@ import (
 	"github.com/pkid-dev/pkid/storage"
 )
 
-const crlConfigKey = records.CRLConfigKey
-
 // CRLConfig is config/crl (spec §3.2). Durations are kept as the strings the
 // client sent, as Vault stores and echoes them. The zero value is not
 // meaningful; DefaultCRLConfig is what an unconfigured mount uses.
 type CRLConfig struct {
-	Version int `json:"version"`
+	Version int
 	// Expiry is the CRL lifetime: nextUpdate = build time + Expiry.
-	Expiry string `json:"expiry"`
+	Expiry string
 	// Disable stops CRL building; a forced build then signs an empty CRL.
-	Disable bool `json:"disable"`
+	Disable bool
 	// OCSPDisable makes the responder answer "unauthorized".
-	OCSPDisable bool `json:"ocsp_disable"`
+	OCSPDisable bool
 	// OCSPExpiry is the OCSP nextUpdate offset; "0" leaves it out.
-	OCSPExpiry string `json:"ocsp_expiry"`
+	OCSPExpiry string
 	// AutoRebuild rebuilds CRLs periodically instead of on every revoke.
-	AutoRebuild bool `json:"auto_rebuild"`
+	AutoRebuild bool
 	// AutoRebuildGracePeriod: a CRL this close to nextUpdate is rebuilt.
-	AutoRebuildGracePeriod string `json:"auto_rebuild_grace_period"`
+	AutoRebuildGracePeriod string
 	// EnableDelta maintains delta CRLs (needs AutoRebuild).
-	EnableDelta bool `json:"enable_delta"`
+	EnableDelta bool
 	// DeltaRebuildInterval spaces delta rebuilds.
-	DeltaRebuildInterval string `json:"delta_rebuild_interval"`
+	DeltaRebuildInterval string
 	// AllowExpiredCertRevocation [OpenBao] lets revoke accept expired certs.
-	AllowExpiredCertRevocation bool `json:"allow_expired_cert_revocation"`
+	AllowExpiredCertRevocation bool
 	// Vault's cluster and size knobs (spec §3.2). The cluster ones are Vault
 	// Enterprise features that Vault CE (and pkid) refuse to turn on;
 	// max_crl_entries (0: the default 100000, -1: no limit) fails CRL
 	// builds that would list more, as in Vault.
-	UnifiedCRL                bool `json:"unified_crl"`
-	UnifiedCRLOnExistingPaths bool `json:"unified_crl_on_existing_paths"`
-	CrossClusterRevocation    bool `json:"cross_cluster_revocation"`
-	MaxCRLEntries             int  `json:"max_crl_entries"`
+	UnifiedCRL                bool
+	UnifiedCRLOnExistingPaths bool
+	CrossClusterRevocation    bool
+	MaxCRLEntries             int
 }
 
 // DefaultCRLConfig is Vault's implicit config/crl. ocsp_expiry is 12h as
@@ -61,19 +59,19 @@ func DefaultCRLConfig() CRLConfig {
 
 // CRLConfigPatch is a config/crl write: only the fields sent change.
 type CRLConfigPatch struct {
-	Expiry                     *string `json:"expiry"`
-	Disable                    *bool   `json:"disable"`
-	OCSPDisable                *bool   `json:"ocsp_disable"`
-	OCSPExpiry                 *string `json:"ocsp_expiry"`
-	AutoRebuild                *bool   `json:"auto_rebuild"`
-	AutoRebuildGracePeriod     *string `json:"auto_rebuild_grace_period"`
-	EnableDelta                *bool   `json:"enable_delta"`
-	DeltaRebuildInterval       *string `json:"delta_rebuild_interval"`
-	AllowExpiredCertRevocation *bool   `json:"allow_expired_cert_revocation"`
-	UnifiedCRL                 *bool   `json:"unified_crl"`
-	UnifiedCRLOnExistingPaths  *bool   `json:"unified_crl_on_existing_paths"`
-	CrossClusterRevocation     *bool   `json:"cross_cluster_revocation"`
-	MaxCRLEntries              *int    `json:"max_crl_entries"`
+	Expiry                     *string
+	Disable                    *bool
+	OCSPDisable                *bool
+	OCSPExpiry                 *string
+	AutoRebuild                *bool
+	AutoRebuildGracePeriod     *string
+	EnableDelta                *bool
+	DeltaRebuildInterval       *string
+	AllowExpiredCertRevocation *bool
+	UnifiedCRL                 *bool
+	UnifiedCRLOnExistingPaths  *bool
+	CrossClusterRevocation     *bool
+	MaxCRLEntries              *int
 }
 
 // defaultMaxCRLEntries is Vault's max_crl_entries when none is stored.
@@ -195,12 +193,14 @@ func (m *Manager) CRLConfig() CRLConfig {
 	return m.crlCfg
 }
 
+// loadCRLConfig reads config/crl over the defaults; CRLConfig has the
+// record's fields exactly, so the two convert directly.
 func loadCRLConfig(tx storage.Tx) (CRLConfig, error) {
-	cfg := DefaultCRLConfig()
-	if _, err := storage.GetJSON(tx, crlConfigKey, &cfg); err != nil {
-		return cfg, fmt.Errorf("crl: load config/crl: %w", err)
+	rec, err := records.GetCRLConfig(tx, records.CRLConfig(DefaultCRLConfig()))
+	if err != nil {
+		return CRLConfig(rec), fmt.Errorf("crl: load config/crl: %w", err)
 	}
-	return cfg, nil
+	return CRLConfig(rec), nil
 }
 
 // SetCRLConfig merges p into config/crl and stores it. As Vault does, it
@@ -222,7 +222,7 @@ func (m *Manager) SetCRLConfig(ctx context.Context, p CRLConfigPatch) (CRLConfig
 		if err := next.apply(p); err != nil {
 			return err
 		}
-		if err := storage.PutJSON(tx, crlConfigKey, next); err != nil {
+		if err := records.PutCRLConfig(tx, records.CRLConfig(next)); err != nil {
 			return fmt.Errorf("crl: store config/crl: %w", err)
 		}
 		return nil

@@ -22,12 +22,12 @@ import (
 // RevokeRequest is a revoke or revoke-with-key request (spec §3.1, §3.2).
 // Exactly one of SerialNumber and Certificate is set.
 type RevokeRequest struct {
-	SerialNumber *string `json:"serial_number"`
-	Certificate  *string `json:"certificate"`
+	SerialNumber *string
+	Certificate  *string
 	// PrivateKey proves possession on revoke-with-key.
-	PrivateKey *string `json:"private_key"`
+	PrivateKey *string
 	// WithKey marks revoke-with-key, where PrivateKey is required.
-	WithKey bool `json:"-"`
+	WithKey bool
 }
 
 // RevokeResult is the answer to a revoke.

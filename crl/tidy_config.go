@@ -11,8 +11,6 @@ import (
 	"github.com/pkid-dev/pkid/storage"
 )
 
-const autoTidyKey = records.AutoTidyKey
-
 // Vault's tidy defaults (path_tidy.go defaultTidyConfig, fields.go).
 const (
 	defaultSafetyBuffer     = 72 * time.Hour
@@ -34,22 +32,22 @@ const errCertMetadata = "certificate metadata is only supported on Vault Enterpr
 
 // TidyOps are the operations of a tidy run.
 type TidyOps struct {
-	CertStore      bool `json:"tidy_cert_store"`
-	RevokedCerts   bool `json:"tidy_revoked_certs"`
-	IssuerAssocs   bool `json:"tidy_revoked_cert_issuer_associations"`
-	ExpiredIssuers bool `json:"tidy_expired_issuers"`
-	InvalidCerts   bool `json:"tidy_invalid_certs"`
+	CertStore      bool
+	RevokedCerts   bool
+	IssuerAssocs   bool
+	ExpiredIssuers bool
+	InvalidCerts   bool
 	// The rest are accepted for compatibility: pkid has no legacy CA
 	// bundle, no ACME or CMPv2 state and one cluster (Vault's revocation
 	// queue and cross-cluster store are Enterprise replication features;
 	// certificate metadata is Enterprise only and refused), so they find
 	// nothing to do.
-	BackupBundle      bool `json:"tidy_move_legacy_ca_bundle"`
-	Acme              bool `json:"tidy_acme"`
-	RevocationQueue   bool `json:"tidy_revocation_queue"`
-	CrossRevokedCerts bool `json:"tidy_cross_cluster_revoked_certs"`
-	CertMetadata      bool `json:"tidy_cert_metadata"`
-	CMPV2NonceStore   bool `json:"tidy_cmpv2_nonce_store"`
+	BackupBundle      bool
+	Acme              bool
+	RevocationQueue   bool
+	CrossRevokedCerts bool
+	CertMetadata      bool
+	CMPV2NonceStore   bool
 }
 
 // any is Vault's IsAnyTidyEnabled (plus OpenBao's tidy_invalid_certs).
@@ -71,14 +69,14 @@ type tidyRun struct {
 // schema defaults, not config/auto-tidy's; see DefaultTidyRequest.
 type TidyRequest struct {
 	TidyOps
-	TidyRevocationList  bool           `json:"tidy_revocation_list"` // deprecated alias of tidy_revoked_certs
-	SafetyBuffer        time.Duration  `json:"safety_buffer"`
-	RevokedSafetyBuffer *time.Duration `json:"revoked_safety_buffer"`
-	IssuerSafetyBuffer  time.Duration  `json:"issuer_safety_buffer"`
-	AcmeSafetyBuffer    time.Duration  `json:"acme_account_safety_buffer"`
-	QueueSafetyBuffer   time.Duration  `json:"revocation_queue_safety_buffer"`
-	PauseDuration       string         `json:"pause_duration"`
-	PageSize            int            `json:"page_size"`
+	TidyRevocationList  bool // deprecated alias of tidy_revoked_certs
+	SafetyBuffer        time.Duration
+	RevokedSafetyBuffer *time.Duration
+	IssuerSafetyBuffer  time.Duration
+	AcmeSafetyBuffer    time.Duration
+	QueueSafetyBuffer   time.Duration
+	PauseDuration       string
+	PageSize            int
 }
 
 // DefaultTidyRequest is a tidy with nothing sent.
@@ -140,23 +138,23 @@ func (r TidyRequest) run() (tidyRun, error) {
 
 // AutoTidyConfig is config/auto-tidy (spec §3.2), as stored.
 type AutoTidyConfig struct {
-	Version  int           `json:"version"`
-	Enabled  bool          `json:"enabled"`
-	Interval time.Duration `json:"interval"`
+	Version  int
+	Enabled  bool
+	Interval time.Duration
 	// MinBackoff and MaxBackoff bound Vault's random delay of the first
 	// auto-tidy after the mount starts.
-	MinBackoff time.Duration `json:"min_startup_backoff"`
-	MaxBackoff time.Duration `json:"max_startup_backoff"`
+	MinBackoff time.Duration
+	MaxBackoff time.Duration
 	TidyOps
-	SafetyBuffer        time.Duration  `json:"safety"`
-	RevokedSafetyBuffer *time.Duration `json:"revoked_safety"`
-	IssuerSafetyBuffer  time.Duration  `json:"issuer_safety"`
-	AcmeSafetyBuffer    time.Duration  `json:"acme_safety"`
-	QueueSafetyBuffer   time.Duration  `json:"queue_safety"`
-	PauseDuration       time.Duration  `json:"pause"`
-	PageSize            int            `json:"page_size"`
-	MaintainCount       bool           `json:"maintain_stored_certificate_counts"`
-	PublishMetrics      bool           `json:"publish_stored_certificate_count_metrics"`
+	SafetyBuffer        time.Duration
+	RevokedSafetyBuffer *time.Duration
+	IssuerSafetyBuffer  time.Duration
+	AcmeSafetyBuffer    time.Duration
+	QueueSafetyBuffer   time.Duration
+	PauseDuration       time.Duration
+	PageSize            int
+	MaintainCount       bool
+	PublishMetrics      bool
 }
 
 // DefaultAutoTidyConfig is an unconfigured mount's config/auto-tidy.
@@ -183,33 +181,33 @@ func (c AutoTidyConfig) run() tidyRun {
 
 // AutoTidyPatch is a config/auto-tidy write: only sent fields change.
 type AutoTidyPatch struct {
-	Enabled             *bool          `json:"enabled"`
-	Interval            *time.Duration `json:"interval_duration"`
-	MinBackoff          *time.Duration `json:"min_startup_backoff_duration"`
-	MaxBackoff          *time.Duration `json:"max_startup_backoff_duration"`
-	CertStore           *bool          `json:"tidy_cert_store"`
-	RevokedCerts        *bool          `json:"tidy_revoked_certs"`
-	IssuerAssocs        *bool          `json:"tidy_revoked_cert_issuer_associations"`
-	ExpiredIssuers      *bool          `json:"tidy_expired_issuers"`
-	InvalidCerts        *bool          `json:"tidy_invalid_certs"`
-	BackupBundle        *bool          `json:"tidy_move_legacy_ca_bundle"`
-	Acme                *bool          `json:"tidy_acme"`
-	RevocationQueue     *bool          `json:"tidy_revocation_queue"`
-	CrossRevokedCerts   *bool          `json:"tidy_cross_cluster_revoked_certs"`
-	CertMetadata        *bool          `json:"tidy_cert_metadata"`
-	CMPV2NonceStore     *bool          `json:"tidy_cmpv2_nonce_store"`
-	SafetyBuffer        *time.Duration `json:"safety_buffer"`
-	RevokedSafetyBuffer *time.Duration `json:"revoked_safety_buffer"`
-	IssuerSafetyBuffer  *time.Duration `json:"issuer_safety_buffer"`
-	AcmeSafetyBuffer    *time.Duration `json:"acme_account_safety_buffer"`
-	QueueSafetyBuffer   *time.Duration `json:"revocation_queue_safety_buffer"`
-	PauseDuration       *string        `json:"pause_duration"`
-	PageSize            *int           `json:"page_size"`
-	MaintainCount       *bool          `json:"maintain_stored_certificate_counts"`
-	PublishMetrics      *bool          `json:"publish_stored_certificate_count_metrics"`
+	Enabled             *bool
+	Interval            *time.Duration
+	MinBackoff          *time.Duration
+	MaxBackoff          *time.Duration
+	CertStore           *bool
+	RevokedCerts        *bool
+	IssuerAssocs        *bool
+	ExpiredIssuers      *bool
+	InvalidCerts        *bool
+	BackupBundle        *bool
+	Acme                *bool
+	RevocationQueue     *bool
+	CrossRevokedCerts   *bool
+	CertMetadata        *bool
+	CMPV2NonceStore     *bool
+	SafetyBuffer        *time.Duration
+	RevokedSafetyBuffer *time.Duration
+	IssuerSafetyBuffer  *time.Duration
+	AcmeSafetyBuffer    *time.Duration
+	QueueSafetyBuffer   *time.Duration
+	PauseDuration       *string
+	PageSize            *int
+	MaintainCount       *bool
+	PublishMetrics      *bool
 	// TidyRevocationList is tidy's deprecated alias, which Vault's
 	// auto-tidy schema accepts and ignores.
-	TidyRevocationList *bool `json:"tidy_revocation_list"`
+	TidyRevocationList *bool
 }
 
 // apply merges p with Vault's checks and messages, in Vault's order
@@ -319,11 +317,40 @@ func (c *AutoTidyConfig) applyBuffers(p AutoTidyPatch) error {
 }
 
 func loadAutoTidyConfig(tx storage.Tx) (AutoTidyConfig, error) {
-	cfg := DefaultAutoTidyConfig()
-	if _, err := storage.GetJSON(tx, autoTidyKey, &cfg); err != nil {
-		return cfg, fmt.Errorf("crl: load config/auto-tidy: %w", err)
+	rec, err := records.GetAutoTidy(tx, DefaultAutoTidyConfig().record())
+	if err != nil {
+		return autoTidyFromRecord(rec), fmt.Errorf("crl: load config/auto-tidy: %w", err)
 	}
-	return cfg, nil
+	return autoTidyFromRecord(rec), nil
+}
+
+// record is c as records stores it. The embedded TidyOps keeps a direct
+// conversion from working; crl's tests check that every field crosses.
+func (c AutoTidyConfig) record() records.AutoTidy {
+	o := c.TidyOps
+	return records.AutoTidy{
+		Version: c.Version, Enabled: c.Enabled, Interval: c.Interval, MinBackoff: c.MinBackoff, MaxBackoff: c.MaxBackoff,
+		CertStore: o.CertStore, RevokedCerts: o.RevokedCerts, IssuerAssocs: o.IssuerAssocs,
+		ExpiredIssuers: o.ExpiredIssuers, InvalidCerts: o.InvalidCerts, BackupBundle: o.BackupBundle, Acme: o.Acme,
+		RevocationQueue: o.RevocationQueue, CrossRevokedCerts: o.CrossRevokedCerts, CertMetadata: o.CertMetadata,
+		CMPV2NonceStore: o.CMPV2NonceStore,
+		SafetyBuffer:    c.SafetyBuffer, RevokedSafetyBuffer: c.RevokedSafetyBuffer, IssuerSafetyBuffer: c.IssuerSafetyBuffer,
+		AcmeSafetyBuffer: c.AcmeSafetyBuffer, QueueSafetyBuffer: c.QueueSafetyBuffer, PauseDuration: c.PauseDuration,
+		PageSize: c.PageSize, MaintainCount: c.MaintainCount, PublishMetrics: c.PublishMetrics,
+	}
+}
+
+func autoTidyFromRecord(r records.AutoTidy) AutoTidyConfig {
+	return AutoTidyConfig{
+		Version: r.Version, Enabled: r.Enabled, Interval: r.Interval, MinBackoff: r.MinBackoff, MaxBackoff: r.MaxBackoff,
+		TidyOps: TidyOps{CertStore: r.CertStore, RevokedCerts: r.RevokedCerts, IssuerAssocs: r.IssuerAssocs,
+			ExpiredIssuers: r.ExpiredIssuers, InvalidCerts: r.InvalidCerts, BackupBundle: r.BackupBundle, Acme: r.Acme,
+			RevocationQueue: r.RevocationQueue, CrossRevokedCerts: r.CrossRevokedCerts, CertMetadata: r.CertMetadata,
+			CMPV2NonceStore: r.CMPV2NonceStore},
+		SafetyBuffer: r.SafetyBuffer, RevokedSafetyBuffer: r.RevokedSafetyBuffer, IssuerSafetyBuffer: r.IssuerSafetyBuffer,
+		AcmeSafetyBuffer: r.AcmeSafetyBuffer, QueueSafetyBuffer: r.QueueSafetyBuffer, PauseDuration: r.PauseDuration,
+		PageSize: r.PageSize, MaintainCount: r.MaintainCount, PublishMetrics: r.PublishMetrics,
+	}
 }
 
 // AutoTidyConfig returns the mount's config/auto-tidy.
@@ -348,7 +375,7 @@ func (m *Manager) SetAutoTidyConfig(ctx context.Context, p AutoTidyPatch) (AutoT
 		if err := next.apply(p); err != nil {
 			return err
 		}
-		if err := storage.PutJSON(tx, autoTidyKey, next); err != nil {
+		if err := records.PutAutoTidy(tx, next.record()); err != nil {
 			return fmt.Errorf("crl: store config/auto-tidy: %w", err)
 		}
 		return nil
