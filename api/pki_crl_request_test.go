@@ -3,47 +3,9 @@ package api
 import (
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/pkid-dev/pkid/crl"
 )
-
-// fillNonZero sets every field of the struct v points to, through pointers
-// and embedded structs, to a non-zero value.
-func fillNonZero(t *testing.T, v reflect.Value) {
-	t.Helper()
-	switch v.Kind() {
-	case reflect.Pointer:
-		v.Set(reflect.New(v.Type().Elem()))
-		fillNonZero(t, v.Elem())
-	case reflect.Struct:
-		for i := range v.NumField() {
-			fillNonZero(t, v.Field(i))
-		}
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.String:
-		v.SetString("x")
-	case reflect.Int, reflect.Int64:
-		v.SetInt(int64(time.Second))
-	default:
-		t.Fatalf("fillNonZero: no value for %s", v.Type())
-	}
-}
-
-// zeroFields names the fields of v left zero, embedded structs looked into.
-func zeroFields(v reflect.Value, prefix string) []string {
-	var out []string
-	for i := range v.NumField() {
-		f, fv := v.Type().Field(i), v.Field(i)
-		if f.Anonymous && fv.Kind() == reflect.Struct {
-			out = append(out, zeroFields(fv, prefix+f.Name+".")...)
-		} else if fv.IsZero() {
-			out = append(out, prefix+f.Name)
-		}
-	}
-	return out
-}
 
 // TestCRLWireConversionsCarryEveryField: a field added to a wire type or a
 // crl type but forgotten in the conversion shows up zero on the crl side.

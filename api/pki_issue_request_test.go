@@ -13,58 +13,14 @@ import (
 // that appears or disappears (it changes the "ignored unrecognized
 // parameters" warning) and a default that drifts from the domain's.
 
-// reqWireFill sets every field reachable from v to a non-zero value.
-func reqWireFill(t *testing.T, v reflect.Value) {
-	t.Helper()
-	switch v.Kind() {
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			reqWireFill(t, v.Field(i))
-		}
-	case reflect.Pointer:
-		p := reflect.New(v.Type().Elem())
-		reqWireFill(t, p.Elem())
-		v.Set(p)
-	case reflect.Slice:
-		s := reflect.MakeSlice(v.Type(), 1, 1)
-		reqWireFill(t, s.Index(0))
-		v.Set(s)
-	case reflect.String:
-		v.SetString("x")
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int64:
-		v.SetInt(7)
-	default:
-		t.Fatalf("reqWireFill: no value for %s", v.Type())
-	}
-}
-
-// reqWireZero lists the fields of v (a struct, walked through nested and
-// embedded structs) left at their zero value.
-func reqWireZero(v reflect.Value, path string) []string {
-	var zero []string
-	for i := 0; i < v.NumField(); i++ {
-		f, fv := v.Type().Field(i), v.Field(i)
-		name := path + f.Name
-		switch {
-		case fv.Kind() == reflect.Struct:
-			zero = append(zero, reqWireZero(fv, name+".")...)
-		case fv.IsZero():
-			zero = append(zero, name)
-		}
-	}
-	return zero
-}
-
 // reqWireCheckConversion fills a wire struct W and asserts convert left
 // no field of the domain result unset.
 func reqWireCheckConversion[W, D any](t *testing.T, convert func(W) D) {
 	t.Helper()
 	var w W
-	reqWireFill(t, reflect.ValueOf(&w).Elem())
+	fillNonZero(t, reflect.ValueOf(&w).Elem())
 	d := convert(w)
-	if zero := reqWireZero(reflect.ValueOf(d), ""); len(zero) > 0 {
+	if zero := zeroFields(reflect.ValueOf(d), ""); len(zero) > 0 {
 		t.Errorf("%T → %T leaves unset: %v", w, d, zero)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pkid-dev/pkid/errs"
 	"github.com/pkid-dev/pkid/field"
@@ -18,7 +17,9 @@ func TestRoleRequestCarriesEverySetting(t *testing.T) {
 	t.Parallel()
 	var q roleRequest
 	fillNonZero(t, reflect.ValueOf(&q).Elem())
-	assertNonZero(t, reflect.ValueOf(q.settings()), "Settings")
+	if zero := zeroFields(reflect.ValueOf(q.settings()), "Settings."); len(zero) > 0 {
+		t.Errorf("roleRequest.settings does not carry %v", zero)
+	}
 }
 
 // And the way back, which builds the wire defaults from roles' defaults.
@@ -110,48 +111,4 @@ func countWireKeys(t reflect.Type) int {
 		}
 	}
 	return n
-}
-
-// fillNonZero sets every settable field of v, through embedded structs, to
-// a non-zero value.
-func fillNonZero(t *testing.T, v reflect.Value) {
-	t.Helper()
-	for i := 0; i < v.NumField(); i++ {
-		f := v.Field(i)
-		if !f.CanSet() && !v.Type().Field(i).Anonymous {
-			continue
-		}
-		switch {
-		case f.Kind() == reflect.Struct:
-			fillNonZero(t, f)
-		case f.Type() == reflect.TypeOf(time.Duration(0)):
-			f.SetInt(int64(time.Hour))
-		case f.Kind() == reflect.String:
-			f.SetString("x")
-		case f.Kind() == reflect.Bool:
-			f.SetBool(true)
-		case f.Kind() == reflect.Int:
-			f.SetInt(1)
-		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
-			f.Set(reflect.ValueOf([]string{"x"}))
-		case f.Kind() == reflect.Interface:
-			f.Set(reflect.ValueOf("x"))
-		default:
-			t.Fatalf("fillNonZero: no value for %s (%s)", v.Type().Field(i).Name, f.Type())
-		}
-	}
-}
-
-func assertNonZero(t *testing.T, v reflect.Value, path string) {
-	t.Helper()
-	for i := 0; i < v.NumField(); i++ {
-		f, name := v.Field(i), path+"."+v.Type().Field(i).Name
-		if f.Kind() == reflect.Struct {
-			assertNonZero(t, f, name)
-			continue
-		}
-		if f.IsZero() {
-			t.Errorf("%s is zero: roleRequest.settings does not carry it", name)
-		}
-	}
 }
